@@ -1,0 +1,37 @@
+import type { DaprClient } from '@dapr/dapr';
+import type { AuditRow } from '../events/product-event';
+import { AuditSink, DeadLetterRow, SinkError } from './sink';
+import { BindingEngine, insertAuditLogs, insertDeadLetter } from './sql';
+
+/**
+ * Errors in which the database refused the values themselves (PostgreSQL SQLSTATE classes 22/23,
+ * MySQL's data errors): the same event will fail the same way every time.
+ */
+const DATA_ERROR = /SQLSTATE (22|23)\d{3}|Error (1048|1264|1265|1292|1366|1406)\b/;
+
+/** Writes through the Dapr SQL output binding (`exec` with `params`). */
+export class BindingSink implements AuditSink {
+  constructor(
+    private readonly client: DaprClient,
+    private readonly bindingName: string,
+    private readonly engine: BindingEngine,
+  ) {}
+
+  insertAuditLogs(rows: AuditRow[]): Promise<void> {
+    return rows.length ? this.exec(insertAuditLogs(this.engine, rows)) : Promise.resolve();
+  }
+
+  insertDeadLetter(row: DeadLetterRow): Promise<void> {
+    return this.exec(insertDeadLetter(this.engine, row));
+  }
+
+  private async exec({ sql, params }: { sql: string; params: unknown[] }): Promise<void> {
+    try {
+      // binding.send throws on any non-2xx answer from the sidecar, with the binding's error text.
+      await this.client.binding.send(this.bindingName, 'exec', undefined, { sql, params: JSON.stringify(params) });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new SinkError(`binding ${this.bindingName} exec failed: ${message}`.slice(0, 2000), !DATA_ERROR.test(message));
+    }
+  }
+}

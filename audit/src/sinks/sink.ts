@@ -1,0 +1,29 @@
+import type { AuditRow } from '../events/product-event';
+
+export interface DeadLetterRow {
+  messageId: string;
+  topic: string;
+  receivedAt: Date;
+  reason: string;
+  payload: string;
+}
+
+/** Where consumed events are written. Both methods are idempotent on the row's unique id. */
+export interface AuditSink {
+  insertAuditLogs(rows: AuditRow[]): Promise<void>;
+  insertDeadLetter(row: DeadLetterRow): Promise<void>;
+}
+
+/**
+ * A write that failed. `transient`: the database or sidecar is unavailable, try again later (RETRY);
+ * otherwise the data itself was refused and retrying cannot help (DROP, to the dead letters).
+ */
+export class SinkError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+  ) {
+    super(message);
+    this.name = 'SinkError';
+  }
+}

@@ -1,0 +1,34 @@
+import type { Dialect } from 'sequelize';
+
+/*
+ * Row locks Sequelize cannot express on every engine (it has no SKIP LOCKED for MySQL/MariaDB and no
+ * locks at all for SQL Server), written once per dialect. Table and column names are constants here,
+ * values always go in as replacements.
+ */
+
+/** The oldest unpublished events, locked for this transaction; rows another relay holds are skipped. */
+export function claimPendingEventsSql(dialect: Dialect): string {
+  switch (dialect) {
+    case 'mssql':
+      return 'SELECT TOP (:limit) * FROM outbox_events WITH (UPDLOCK, READPAST, ROWLOCK) WHERE published_at IS NULL ORDER BY seq';
+    case 'sqlite':
+      return 'SELECT * FROM outbox_events WHERE published_at IS NULL ORDER BY seq LIMIT :limit';
+    default: // postgres, mysql 8+, mariadb 10.6+
+      return 'SELECT * FROM outbox_events WHERE published_at IS NULL ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED';
+  }
+}
+
+/**
+ * One product, locked until the transaction ends, so concurrent changes to it commit (and are
+ * recorded in the outbox) one after the other.
+ */
+export function selectProductForUpdateSql(dialect: Dialect): string {
+  switch (dialect) {
+    case 'mssql':
+      return 'SELECT * FROM products WITH (UPDLOCK, ROWLOCK) WHERE id = :id';
+    case 'sqlite':
+      return 'SELECT * FROM products WHERE id = :id';
+    default:
+      return 'SELECT * FROM products WHERE id = :id FOR UPDATE';
+  }
+}

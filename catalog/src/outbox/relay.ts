@@ -1,0 +1,159 @@
+import { Op, QueryTypes, Sequelize, literal } from 'sequelize';
+import type { Logger } from 'pino';
+import { inTransaction } from '@portable-dapr/common';
+import type { OutboxEvent } from '../models';
+import { claimPendingEventsSql } from '../models/locking';
+import type { EventPublisher } from './publisher';
+
+export interface RelayOptions {
+  batchSize: number;
+  pollMs: number;
+  maxBackoffMs: number;
+  retentionHours: number;
+}
+
+export interface RoundResult {
+  claimed: number;
+  published: number;
+  failed: boolean;
+}
+
+const FIRST_BACKOFF_MS = 100;
+const CLEANUP_EVERY_MS = 60_000;
+
+/**
+ * Moves events from the outbox table to the broker: claims the oldest unpublished rows (skipping rows
+ * another replica holds), publishes them in order through the sidecar, marks the published ones, all in
+ * one transaction. A crash between publish and commit republishes those events: delivery is
+ * at-least-once, and consumers deduplicate on the event id.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop?: Promise<void>;
+  private wakeUp?: () => void;
+  private pendingWake = false;
+  private lastCleanup = 0;
+  private failedRounds = 0;
+
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly outbox: typeof OutboxEvent,
+    private readonly publisher: EventPublisher,
+    private readonly logger: Logger,
+    private readonly options: RelayOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** A new event was committed: publish now instead of at the next poll. */
+  wake(): void {
+    this.pendingWake = true;
+    this.wakeUp?.();
+  }
+
+  /**
+   * Stops the loop after its current round, then keeps publishing what is pending until nothing is
+   * left, a round fails, or `deadlineMs` passes. Unpublished events stay in the table for the next start.
+   */
+  async stop(deadlineMs: number): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wakeUp?.();
+    await this.loop;
+    const until = Date.now() + deadlineMs;
+    while (Date.now() < until) {
+      const round = await this.safeRound();
+      if (round.failed || round.claimed < this.options.batchSize) break;
+    }
+  }
+
+  /** One claim → publish → mark round. */
+  async runRound(): Promise<RoundResult> {
+    if (!(await this.publisher.isReady())) return { claimed: 0, published: 0, failed: true };
+    return inTransaction(this.sequelize, async (transaction) => {
+      const events = await this.sequelize.query<OutboxEvent>(claimPendingEventsSql(this.sequelize.getDialect() as never), {
+        replacements: { limit: this.options.batchSize },
+        model: this.outbox,
+        mapToModel: true,
+        type: QueryTypes.SELECT,
+        transaction,
+      });
+      if (events.length === 0) return { claimed: 0, published: 0, failed: false };
+      const outcome = await this.publisher.publish(events);
+      if (outcome.published.length > 0) {
+        await this.outbox.update({ publishedAt: new Date() }, { where: { seq: outcome.published }, transaction });
+      }
+      if (outcome.failed) {
+        await this.outbox.update(
+          { attempts: literal('attempts + 1') as never, lastError: outcome.failed.error },
+          { where: { seq: outcome.failed.seq }, transaction },
+        );
+        this.logger.warn({ seq: outcome.failed.seq, error: outcome.failed.error, published: outcome.published.length }, 'publish failed; will retry');
+      }
+      return { claimed: events.length, published: outcome.published.length, failed: !!outcome.failed };
+    });
+  }
+
+  private async safeRound(): Promise<RoundResult> {
+    try {
+      return await this.runRound();
+    } catch (err) {
+      this.logger.warn({ err }, 'outbox round failed; will retry');
+      return { claimed: 0, published: 0, failed: true };
+    }
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 0;
+    while (this.running) {
+      this.pendingWake = false;
+      const round = await this.safeRound();
+      if (round.failed) {
+        this.failedRounds++;
+        // The first miss is normal at start-up (the sidecar starts after the app); a run of them is not.
+        if (this.failedRounds === 1) this.logger.info('outbox relay waiting for the sidecar or broker');
+        else if (this.failedRounds % 20 === 0) this.logger.warn({ failedRounds: this.failedRounds }, 'outbox relay still cannot publish; backing off');
+        backoff = Math.min(this.options.maxBackoffMs, backoff ? backoff * 2 : FIRST_BACKOFF_MS);
+        await this.sleep(backoff * (0.5 + Math.random() / 2), false);
+        continue;
+      }
+      if (this.failedRounds) this.logger.info({ failedRounds: this.failedRounds }, 'outbox relay publishing again');
+      this.failedRounds = 0;
+      backoff = 0;
+      await this.cleanupIfDue();
+      if (round.claimed === this.options.batchSize || this.pendingWake) continue;
+      await this.sleep(this.options.pollMs, true);
+    }
+  }
+
+  /** Waits `ms`; a wake() cuts the wait short unless we are backing off from a failure. */
+  private sleep(ms: number, wakeable: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = () => {
+        if (wakeable || !this.running) done();
+      };
+    });
+  }
+
+  private async cleanupIfDue(): Promise<void> {
+    if (this.options.retentionHours === 0 || Date.now() - this.lastCleanup < CLEANUP_EVERY_MS) return;
+    this.lastCleanup = Date.now();
+    const cutoff = new Date(Date.now() - this.options.retentionHours * 3_600_000);
+    try {
+      const removed = await this.outbox.destroy({ where: { publishedAt: { [Op.lt]: cutoff } } });
+      if (removed) this.logger.info({ removed }, 'removed published outbox events past retention');
+    } catch (err) {
+      this.logger.warn({ err }, 'outbox cleanup failed');
+    }
+  }
+}

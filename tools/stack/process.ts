@@ -1,0 +1,100 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync, createWriteStream, mkdirSync, WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Every process the launcher started and has not seen exit; killed on the way out whatever happens. */
+const live = new Set<ManagedProcess>();
+
+export interface ProcessOptions {
+  name: string;
+  command: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Output goes here (always) and, with `echo`, to the console prefixed by the name. */
+  logFile: string;
+  echo?: boolean;
+  /** A file that gets one pid per line, for a clean-up after a crash of the launcher itself. */
+  pidFile?: string;
+}
+
+/** A child process in its own process group, so stopping it stops whatever it spawned too. */
+export class ManagedProcess {
+  private child?: ChildProcess;
+  private log?: WriteStream;
+  private exitPromise?: Promise<number | null>;
+
+  constructor(readonly options: ProcessOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  start(): void {
+    if (this.running) throw new Error(`${this.options.name} is already running`);
+    const o = this.options;
+    mkdirSync(dirname(o.logFile), { recursive: true });
+    this.log = createWriteStream(o.logFile, { flags: 'a' });
+    const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    live.add(this);
+    if (o.pidFile && child.pid) appendFileSync(o.pidFile, `${child.pid}\n`);
+    const forward = (chunk: Buffer) => {
+      this.log?.write(chunk);
+      if (o.echo) for (const line of chunk.toString().split('\n')) if (line.trim()) process.stdout.write(`[${o.name}] ${line}\n`);
+    };
+    child.stdout?.on('data', forward);
+    child.stderr?.on('data', forward);
+    this.exitPromise = new Promise((resolve) => {
+      child.on('error', (err) => {
+        this.log?.write(`failed to start: ${err.message}\n`);
+        resolve(null);
+      });
+      child.on('exit', (code) => {
+        live.delete(this);
+        this.log?.end();
+        resolve(code);
+      });
+    });
+  }
+
+  /** Resolves with the exit code when the process ends. */
+  exited(): Promise<number | null> {
+    return this.exitPromise ?? Promise.resolve(null);
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    if (!this.child?.pid) return;
+    try {
+      process.kill(-this.child.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    await this.exited();
+    clearTimeout(timer);
+  }
+
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGKILL');
+    await this.exited();
+  }
+
+  static killAllNow(): void {
+    for (const p of live) p.signal('SIGKILL');
+  }
+}
+
+// Whatever ends this process, its children end with it.
+process.on('exit', () => ManagedProcess.killAllNow());
