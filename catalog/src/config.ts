@@ -9,7 +9,8 @@ const catalogEnvSchema = baseEnvSchema.extend({
   RELAY_BATCH_SIZE: env.integer(100, 1, 1000),
   /** How often an idle relay looks for events written by other replicas. */
   RELAY_POLL_MS: env.integer(500, 10, 60_000),
-  RELAY_MAX_BACKOFF_MS: env.integer(30_000, 100, 600_000),
+  /** Longest pause between publish attempts while the broker fails (daprd's resiliency retries within each). */
+  RELAY_MAX_BACKOFF_MS: env.integer(5_000, 100, 600_000),
   /** Published events are kept this long for inspection, then deleted. 0 keeps them forever. */
   OUTBOX_RETENTION_HOURS: env.integer(24, 0, 24 * 365),
   RELAY_ENABLED: env.booleanFlag(true),

@@ -81,7 +81,8 @@ export interface DbConfig {
  */
 export function parseEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessEnv = process.env): z.infer<S> {
   if (source === process.env) loadDotenv({ quiet: true });
-  const result = schema.safeParse(source);
+  // The Dapr CLI tells an app its port in APP_PORT; PORT, when set, wins.
+  const result = schema.safeParse({ ...source, PORT: source.PORT ?? source.APP_PORT });
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }

@@ -25,7 +25,7 @@ export interface StackOptions {
   apps?: AppId[];
   appEnv?: Partial<Record<AppId, Record<string, string>>>;
   sidecarEnv?: Partial<Record<AppId, Record<string, string>>>;
-  /** Extra secrets for the local file store (the binding's connection string is always set). */
+  /** Secrets for the local file store, over the example's (the binding's defaults to the audit database). */
   secrets?: Record<string, string>;
   metadata?: ResourceSetOptions['metadata'];
   editConfiguration?: ResourceSetOptions['editConfiguration'];
@@ -175,7 +175,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     outDir: runDir,
     topic,
     nameResolutionFile: join(runDir, 'nameresolution.db'),
-    secrets: { ...JSON.parse(readFileSync(join(PROJECT_ROOT, 'components', 'secrets', 'secrets.example.json'), 'utf8')), ...o.secrets, [sqlVariant.bindingSecret]: sqlVariant.bindingConnection(o.databases.audit) },
+    secrets: {
+      ...JSON.parse(readFileSync(join(PROJECT_ROOT, 'components', 'secrets', 'secrets.example.json'), 'utf8')),
+      [sqlVariant.bindingSecret]: sqlVariant.bindingConnection(o.databases.audit),
+      ...o.secrets,
+    },
     metadata: o.metadata,
     editConfiguration: o.editConfiguration,
   });

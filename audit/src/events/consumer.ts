@@ -84,16 +84,18 @@ export class DeadLetterConsumer {
   async consume(envelope: unknown): Promise<DeliveryStatus> {
     try {
       const e = (envelope ?? {}) as { data?: unknown; data_base64?: unknown; topic?: unknown };
-      const payload = typeof e.data_base64 === 'string' ? Buffer.from(e.data_base64, 'base64').toString('utf8') : JSON.stringify(e.data ?? null);
-      const original = parseJson(payload);
+      const bytes = typeof e.data_base64 === 'string' ? Buffer.from(e.data_base64, 'base64') : Buffer.from(JSON.stringify(e.data ?? null));
+      const text = storableText(bytes);
+      const original = text === undefined ? undefined : parseJson(text);
       const interpreted = interpretProductEvent(original);
       const id = (original as { id?: unknown } | undefined)?.id;
       await this.sink.insertDeadLetter({
-        messageId: typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : `sha256:${createHash('sha256').update(payload).digest('hex')}`,
+        messageId: typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
         topic: typeof e.topic === 'string' ? e.topic.slice(0, 255) : 'unknown',
         receivedAt: new Date(),
         reason: interpreted.ok ? 'delivery failed after retries (the event itself is valid)' : interpreted.reason,
-        payload,
+        payload: text ?? bytes.toString('base64'),
+        payloadEncoding: text === undefined ? 'base64' : 'utf8',
       });
       this.logger.warn({ messageId: id }, 'dead letter stored');
       return 'SUCCESS';
@@ -102,6 +104,12 @@ export class DeadLetterConsumer {
       return 'RETRY';
     }
   }
+}
+
+/** The bytes as text, if a text column can hold them unchanged: valid UTF-8 without NUL. */
+function storableText(bytes: Buffer): string | undefined {
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) && !text.includes('\u0000') ? text : undefined;
 }
 
 function parseJson(text: string): unknown {

@@ -11,6 +11,7 @@ export const createDeadLetters: Migration = {
       received_at: { type: DataTypes.DATE(3), allowNull: false },
       reason: { type: DataTypes.STRING(1000), allowNull: false },
       payload: { type: DataTypes.TEXT, allowNull: false },
+      payload_encoding: { type: DataTypes.STRING(10), allowNull: false, defaultValue: 'utf8' },
     });
   },
   async down(qi) {

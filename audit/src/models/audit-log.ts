@@ -41,7 +41,8 @@ export interface AuditLogDto {
 }
 
 export function initAuditLog(sequelize: Sequelize): typeof AuditLog {
-  return AuditLog.init(
+  // A subclass per connection: two Sequelize instances in one process (tests, two relays) never share a binding.
+  return class extends AuditLog {}.init(
     {
       id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
       timeStamp: { type: DataTypes.DATE(3), allowNull: false },
@@ -52,6 +53,6 @@ export function initAuditLog(sequelize: Sequelize): typeof AuditLog {
       subjectId: { type: DataTypes.INTEGER, allowNull: true },
       payload: { type: DataTypes.TEXT, allowNull: true },
     },
-    { sequelize, tableName: 'audit_logs', timestamps: false, underscored: true },
+    { sequelize, modelName: 'AuditLog', tableName: 'audit_logs', timestamps: false, underscored: true },
   );
 }

@@ -9,8 +9,9 @@ export class DeadLetter extends Model<InferAttributes<DeadLetter>, InferCreation
   declare receivedAt: Date;
   /** Why the event route refused it, as far as it can be told again. */
   declare reason: string;
-  /** The message as received, verbatim. */
+  /** The message as received: its text, or base64 of its bytes when they are not storable text. */
   declare payload: string;
+  declare payloadEncoding: 'utf8' | 'base64';
 
   toDto(): DeadLetterDto {
     return {
@@ -20,12 +21,14 @@ export class DeadLetter extends Model<InferAttributes<DeadLetter>, InferCreation
       receivedAt: this.receivedAt.toISOString(),
       reason: this.reason,
       payload: this.payload,
+      payloadEncoding: this.payloadEncoding,
     };
   }
 }
 
 export function initDeadLetter(sequelize: Sequelize): typeof DeadLetter {
-  return DeadLetter.init(
+  // A subclass per connection: two Sequelize instances in one process (tests, two relays) never share a binding.
+  return class extends DeadLetter {}.init(
     {
       id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
       messageId: { type: DataTypes.STRING(128), allowNull: false, unique: true },
@@ -33,8 +36,9 @@ export function initDeadLetter(sequelize: Sequelize): typeof DeadLetter {
       receivedAt: { type: DataTypes.DATE(3), allowNull: false },
       reason: { type: DataTypes.STRING(1000), allowNull: false },
       payload: { type: DataTypes.TEXT, allowNull: false },
+      payloadEncoding: { type: DataTypes.STRING(10), allowNull: false, defaultValue: 'utf8' },
     },
-    { sequelize, tableName: 'dead_letters', timestamps: false, underscored: true },
+    { sequelize, modelName: 'DeadLetter', tableName: 'dead_letters', timestamps: false, underscored: true },
   );
 }
 
@@ -45,4 +49,5 @@ export interface DeadLetterDto {
   receivedAt: string;
   reason: string;
   payload: string;
+  payloadEncoding: 'utf8' | 'base64';
 }

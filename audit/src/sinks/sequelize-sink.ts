@@ -10,18 +10,27 @@ import { AuditSink, DeadLetterRow, SinkError } from './sink';
  * like the binding: a row whose unique id exists is skipped.
  */
 export class SequelizeSink implements AuditSink {
-  /** SQL Server has no INSERT ... ON CONFLICT that Sequelize can emit; rows go one by one there. */
-  private readonly bulkIgnore: boolean;
+  /**
+   * How a duplicate event id is skipped: PostgreSQL/SQLite `ON CONFLICT DO NOTHING`; MySQL/MariaDB a
+   * no-op `ON DUPLICATE KEY UPDATE` (not INSERT IGNORE, which would also turn a too-long value into a
+   * silently truncated one); SQL Server, which Sequelize gives neither, row by row.
+   */
+  private readonly duplicates: 'do-nothing' | 'no-op-update' | 'row-by-row';
 
   constructor(private readonly models: AuditModels) {
-    this.bulkIgnore = models.AuditLog.sequelize!.getDialect() !== 'mssql';
+    const dialect = models.AuditLog.sequelize!.getDialect();
+    this.duplicates = dialect === 'mssql' ? 'row-by-row' : dialect === 'mysql' || dialect === 'mariadb' ? 'no-op-update' : 'do-nothing';
   }
 
   async insertAuditLogs(rows: AuditRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.write(async () => {
-      if (this.bulkIgnore) {
+      if (this.duplicates === 'do-nothing') {
         await this.models.AuditLog.bulkCreate(rows, { ignoreDuplicates: true });
+        return;
+      }
+      if (this.duplicates === 'no-op-update') {
+        await this.models.AuditLog.bulkCreate(rows, { updateOnDuplicate: ['eventId'] });
         return;
       }
       for (const row of rows) await ignoreDuplicate(() => this.models.AuditLog.create(row));

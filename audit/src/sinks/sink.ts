@@ -6,6 +6,8 @@ export interface DeadLetterRow {
   receivedAt: Date;
   reason: string;
   payload: string;
+  /** `utf8`: the payload is the message text; `base64`: the message bytes were not storable as text. */
+  payloadEncoding: 'utf8' | 'base64';
 }
 
 /** Where consumed events are written. Both methods are idempotent on the row's unique id. */

@@ -9,7 +9,7 @@ import type { DeadLetterRow } from './sink';
 export type BindingEngine = 'postgresql' | 'mysql';
 
 const AUDIT_COLUMNS = ['event_id', 'event_type', 'source', 'subject_id', 'time_stamp', 'log_message', 'payload'] as const;
-const DEAD_LETTER_COLUMNS = ['message_id', 'topic', 'received_at', 'reason', 'payload'] as const;
+const DEAD_LETTER_COLUMNS = ['message_id', 'topic', 'received_at', 'reason', 'payload', 'payload_encoding'] as const;
 
 function valuesClause(engine: BindingEngine, rows: number, columns: number): string {
   const tuples: string[] = [];
@@ -42,6 +42,6 @@ export function insertAuditLogs(engine: BindingEngine, rows: AuditRow[]): { sql:
 export function insertDeadLetter(engine: BindingEngine, row: DeadLetterRow): { sql: string; params: unknown[] } {
   return {
     sql: insertIgnoringDuplicates(engine, 'dead_letters', DEAD_LETTER_COLUMNS, 'message_id', 1),
-    params: [row.messageId, row.topic, sqlTimestamp(engine, row.receivedAt), row.reason, row.payload],
+    params: [row.messageId, row.topic, sqlTimestamp(engine, row.receivedAt), row.reason, row.payload, row.payloadEncoding],
   };
 }

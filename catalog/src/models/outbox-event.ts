@@ -19,7 +19,8 @@ export class OutboxEvent extends Model<InferAttributes<OutboxEvent>, InferCreati
 }
 
 export function initOutboxEvent(sequelize: Sequelize): typeof OutboxEvent {
-  return OutboxEvent.init(
+  // A subclass per connection: two Sequelize instances in one process (tests, two relays) never share a binding.
+  return class extends OutboxEvent {}.init(
     {
       seq: { type: DataTypes.BIGINT, autoIncrement: true, primaryKey: true, get(this: OutboxEvent) { return Number(this.getDataValue('seq')); } },
       eventId: { type: DataTypes.STRING(36), allowNull: false, unique: true },
@@ -31,6 +32,6 @@ export function initOutboxEvent(sequelize: Sequelize): typeof OutboxEvent {
       attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       lastError: { type: DataTypes.STRING(1000), allowNull: true },
     },
-    { sequelize, tableName: 'outbox_events', timestamps: false, underscored: true },
+    { sequelize, modelName: 'OutboxEvent', tableName: 'outbox_events', timestamps: false, underscored: true },
   );
 }

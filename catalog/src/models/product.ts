@@ -23,7 +23,8 @@ export interface ProductDto {
 }
 
 export function initProduct(sequelize: Sequelize): typeof Product {
-  return Product.init(
+  // A subclass per connection: two Sequelize instances in one process (tests, two relays) never share a binding.
+  return class extends Product {}.init(
     {
       id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
       name: { type: DataTypes.STRING(NAME_MAX), allowNull: false },
@@ -37,6 +38,6 @@ export function initProduct(sequelize: Sequelize): typeof Product {
         },
       },
     },
-    { sequelize, tableName: 'products', timestamps: false },
+    { sequelize, modelName: 'Product', tableName: 'products', timestamps: false },
   );
 }

@@ -16,9 +16,13 @@ export interface RoundResult {
   claimed: number;
   published: number;
   failed: boolean;
+  /** The sidecar did not answer its health check: nothing was claimed. */
+  notReady?: boolean;
 }
 
 const FIRST_BACKOFF_MS = 100;
+/** A sidecar that is down is probed at this pace (a cheap health call), not with growing backoff. */
+const NOT_READY_PROBE_MS = 250;
 const CLEANUP_EVERY_MS = 60_000;
 
 /**
@@ -73,7 +77,7 @@ export class OutboxRelay {
 
   /** One claim → publish → mark round. */
   async runRound(): Promise<RoundResult> {
-    if (!(await this.publisher.isReady())) return { claimed: 0, published: 0, failed: true };
+    if (!(await this.publisher.isReady())) return { claimed: 0, published: 0, failed: true, notReady: true };
     return inTransaction(this.sequelize, async (transaction) => {
       const events = await this.sequelize.query<OutboxEvent>(claimPendingEventsSql(this.sequelize.getDialect() as never), {
         replacements: { limit: this.options.batchSize },
@@ -117,6 +121,10 @@ export class OutboxRelay {
         // The first miss is normal at start-up (the sidecar starts after the app); a run of them is not.
         if (this.failedRounds === 1) this.logger.info('outbox relay waiting for the sidecar or broker');
         else if (this.failedRounds % 20 === 0) this.logger.warn({ failedRounds: this.failedRounds }, 'outbox relay still cannot publish; backing off');
+        if (round.notReady) {
+          await this.sleep(NOT_READY_PROBE_MS, false);
+          continue;
+        }
         backoff = Math.min(this.options.maxBackoffMs, backoff ? backoff * 2 : FIRST_BACKOFF_MS);
         await this.sleep(backoff * (0.5 + Math.random() / 2), false);
         continue;

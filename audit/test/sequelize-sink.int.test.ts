@@ -1,0 +1,69 @@
+import pino from 'pino';
+import type { Sequelize } from 'sequelize';
+import { createSequelize, migrate } from '@portable-dapr/common';
+import { createTestDatabases } from '../../test/support/databases';
+import { SQL_VARIANTS } from '../../tools/stack/variants';
+import { migrations } from '../src/migrations';
+import { AuditModels, initModels } from '../src/models';
+import { SequelizeSink } from '../src/sinks/sequelize-sink';
+import { SinkError } from '../src/sinks/sink';
+
+const logger = pino({ level: 'silent' });
+const row = (eventId: string, logMessage = 'Product Added. Name - Pen, Type - Office, Price - 2.5') => ({
+  eventId,
+  eventType: 'product.created',
+  source: 'catalog',
+  subjectId: 7,
+  timeStamp: new Date('2026-01-02T03:04:05.678Z'),
+  logMessage,
+  payload: '{"x":1}',
+});
+
+/** The direct write path (AUDIT_SINK=sequelize, the Azure SQL path) on the engines this machine runs. */
+describe.each(['sqlite', 'postgres', 'mariadb'] as const)('Sequelize sink on %s', (engine) => {
+  let sequelize: Sequelize;
+  let models: AuditModels;
+  let drop = async () => undefined;
+
+  beforeAll(async () => {
+    if (engine === 'sqlite') {
+      sequelize = createSequelize({ dialect: 'sqlite', storage: ':memory:', poolMax: 1, ssl: false }, logger);
+    } else {
+      const dbs = await createTestDatabases(engine, ['audit'], 'sink');
+      drop = dbs.drop;
+      const env = SQL_VARIANTS[engine].appEnv;
+      sequelize = createSequelize({ dialect: engine, host: env.DB_SERVER, port: Number(env.DB_PORT), user: env.DB_USER, database: dbs.names.audit, poolMax: 4, ssl: false }, logger);
+    }
+    await migrate(sequelize, migrations, logger);
+    models = initModels(sequelize);
+  }, 60_000);
+
+  afterAll(async () => {
+    await sequelize.close();
+    await drop();
+  });
+
+  it('inserts a batch and skips event ids it already has', async () => {
+    const sink = new SequelizeSink(models);
+    await sink.insertAuditLogs([row('a'), row('b')]);
+    await sink.insertAuditLogs([row('b'), row('c')]);
+    const rows = await models.AuditLog.findAll({ order: [['id', 'ASC']] });
+    expect(rows.map((r) => r.eventId)).toEqual(['a', 'b', 'c']);
+    expect(rows[0]!.toDto()).toMatchObject({ timeStamp: '2026-01-02T03:04:05.678Z', subjectId: 7, payload: { x: 1 } });
+  });
+
+  it('keeps one dead letter per message id', async () => {
+    const sink = new SequelizeSink(models);
+    const dl = { messageId: 'm1', topic: 't', receivedAt: new Date(), reason: 'bad', payload: '{}', payloadEncoding: 'utf8' as const };
+    await sink.insertDeadLetter(dl);
+    await sink.insertDeadLetter(dl);
+    expect(await models.DeadLetter.count()).toBe(1);
+  });
+
+  it('reports data the database refuses as a non-transient error', async () => {
+    if (engine === 'sqlite') return; // SQLite does not enforce VARCHAR lengths
+    const sink = new SequelizeSink(models);
+    await expect(sink.insertAuditLogs([row('long', 'x'.repeat(5_000))])).rejects.toMatchObject({ transient: false });
+    await expect(sink.insertAuditLogs([row('long', 'x'.repeat(5_000))])).rejects.toBeInstanceOf(SinkError);
+  });
+});

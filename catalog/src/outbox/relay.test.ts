@@ -1,0 +1,111 @@
+import pino from 'pino';
+import type { Sequelize } from 'sequelize';
+import { createSequelize, inTransaction, migrate } from '@portable-dapr/common';
+import { waitUntil } from '../../../test/support/wait';
+import { migrations } from '../migrations';
+import { CatalogModels, initModels, OutboxEvent } from '../models';
+import { recordProductEvent } from './outbox';
+import type { EventPublisher, PublishOutcome } from './publisher';
+import { OutboxRelay } from './relay';
+
+/** A broker stand-in that records what it was given and can be told to fail. */
+class RecordingPublisher implements EventPublisher {
+  published: string[] = [];
+  ready = true;
+  failFrom?: number;
+
+  async isReady() {
+    return this.ready;
+  }
+
+  async publish(events: OutboxEvent[]): Promise<PublishOutcome> {
+    const ok: number[] = [];
+    for (const e of events) {
+      if (this.failFrom !== undefined && this.published.length >= this.failFrom) return { published: ok, failed: { seq: e.seq, error: 'broker down' } };
+      this.published.push(e.eventId);
+      ok.push(e.seq);
+    }
+    return { published: ok };
+  }
+}
+
+describe('outbox relay', () => {
+  const logger = pino({ level: 'silent' });
+  let sequelize: Sequelize;
+  let models: CatalogModels;
+  let publisher: RecordingPublisher;
+  let relay: OutboxRelay;
+
+  const record = (n: number) =>
+    inTransaction(sequelize, async (t) => {
+      for (let i = 1; i <= n; i++) await recordProductEvent(models.OutboxEvent, 'product.created', { id: i, name: `P${i}`, type: 'T', price: i }, t);
+    });
+  const eventIds = async () => (await models.OutboxEvent.findAll({ order: [['seq', 'ASC']] })).map((e) => e.eventId);
+  const pending = () => models.OutboxEvent.count({ where: { publishedAt: null } });
+
+  beforeEach(async () => {
+    sequelize = createSequelize({ dialect: 'sqlite', storage: ':memory:', poolMax: 1, ssl: false }, logger);
+    await migrate(sequelize, migrations, logger);
+    models = initModels(sequelize);
+    publisher = new RecordingPublisher();
+    relay = new OutboxRelay(sequelize, models.OutboxEvent, publisher, logger, { batchSize: 3, pollMs: 20, maxBackoffMs: 50, retentionHours: 24 });
+  });
+  afterEach(async () => {
+    await relay.stop(0);
+    await sequelize.close();
+  });
+
+  it('publishes pending events in insertion order, a batch per round, and marks them published', async () => {
+    await record(5);
+    expect(await relay.runRound()).toEqual({ claimed: 3, published: 3, failed: false });
+    expect(await relay.runRound()).toEqual({ claimed: 2, published: 2, failed: false });
+    expect(await relay.runRound()).toEqual({ claimed: 0, published: 0, failed: false });
+    expect(publisher.published).toEqual(await eventIds());
+    expect(await pending()).toBe(0);
+  });
+
+  it('stops a round at the first failure, keeps the rest pending, and counts the attempt', async () => {
+    await record(3);
+    publisher.failFrom = 1;
+    expect(await relay.runRound()).toEqual({ claimed: 3, published: 1, failed: true });
+    expect(await pending()).toBe(2);
+    const failed = await models.OutboxEvent.findOne({ where: { publishedAt: null }, order: [['seq', 'ASC']] });
+    expect(failed).toMatchObject({ attempts: 1, lastError: 'broker down' });
+    publisher.failFrom = undefined;
+    await relay.runRound();
+    expect(publisher.published).toEqual(await eventIds());
+  });
+
+  it('claims nothing while the sidecar is not ready', async () => {
+    await record(1);
+    publisher.ready = false;
+    expect(await relay.runRound()).toEqual({ claimed: 0, published: 0, failed: true, notReady: true });
+    expect(await pending()).toBe(1);
+  });
+
+  it('runs in the background: publishes on wake, and catches up after an outage without losing or repeating any', async () => {
+    relay.start();
+    await record(2);
+    relay.wake();
+    await waitUntil('the outbox to drain', async () => ((await pending()) === 0 ? true : undefined), 3_000, 10);
+    publisher.failFrom = publisher.published.length; // the broker goes down
+    await record(4);
+    relay.wake();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await pending()).toBe(4);
+    publisher.failFrom = undefined; // and comes back
+    await waitUntil('the outbox to drain', async () => ((await pending()) === 0 ? true : undefined), 3_000, 10);
+    expect(publisher.published).toEqual(await eventIds());
+    expect(new Set(publisher.published).size).toBe(6);
+  });
+
+  it('flushes what is pending when stopped', async () => {
+    relay.start();
+    await new Promise((r) => setTimeout(r, 30));
+    publisher.ready = false;
+    await record(7);
+    publisher.ready = true;
+    await relay.stop(2_000);
+    expect(await pending()).toBe(0);
+  });
+});

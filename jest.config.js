@@ -1,0 +1,18 @@
+// Three suites: `unit` (*.test.ts, no infrastructure), `integration` (*.int.test.ts: real daprd, brokers
+// and databases), `reliability` (test/reliability: faults, load and hostile input; slower).
+const shared = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  moduleNameMapper: { '^@portable-dapr/common$': '<rootDir>/common/src' },
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  rootDir: __dirname,
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.test\\.ts$'] },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'], testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '/test/reliability/'] },
+    { ...shared, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.int.test.ts'] },
+  ],
+};
