@@ -1,5 +1,6 @@
-// Three suites: `unit` (*.test.ts, no infrastructure), `integration` (*.int.test.ts: real daprd, brokers
-// and databases), `reliability` (test/reliability: faults, load and hostile input; slower).
+// Four suites: `unit` (*.test.ts, no infrastructure), `integration` (*.int.test.ts: real daprd, brokers
+// and databases), `matrix` (test/matrix: the end-to-end scenario on every broker × SQL engine) and
+// `reliability` (test/reliability: faults, load and hostile input). The last two are slower.
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
@@ -12,7 +13,8 @@ module.exports = {
   rootDir: __dirname,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.test\\.ts$'] },
-    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'], testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '/test/reliability/'] },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'], testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '/test/reliability/', '/test/matrix/'] },
+    { ...shared, displayName: 'matrix', testMatch: ['<rootDir>/test/matrix/**/*.int.test.ts'] },
     { ...shared, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.int.test.ts'] },
   ],
 };

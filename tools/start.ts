@@ -7,8 +7,8 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from './dapr/versions';
-import { databaseAdmin, ensureJetStreamStream, requireReachable } from './stack/infra';
-import { deadLetterTopicOf, DEFAULT_TOPIC } from './stack/resources';
+import { databaseAdmin, provisionJetStream, requireReachable } from './stack/infra';
+import { DEFAULT_TOPIC } from './stack/resources';
 import { Stack, startStack } from './stack/stack';
 import { BROKER_VARIANTS, parseBroker, parseSqlEngine, SQL_VARIANTS } from './stack/variants';
 
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
 
   await requireReachable(BROKER_VARIANTS[broker].endpoint);
   await requireReachable(SQL_VARIANTS[sql].endpoint);
-  if (broker === 'jetstream') await ensureJetStreamStream('nats://127.0.0.1:4222', DEFAULT_TOPIC, [DEFAULT_TOPIC, deadLetterTopicOf(DEFAULT_TOPIC)]);
+  if (broker === 'jetstream') await provisionJetStream(DEFAULT_TOPIC, DEFAULT_TOPIC);
   const admin = databaseAdmin(sql);
   for (const db of Object.values(DATABASES)) if (await admin.ensureDatabase(db)) console.log(`created database ${db} (${sql})`);
   ensureSecretsFile();

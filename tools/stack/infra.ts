@@ -3,6 +3,7 @@ import { Client as PgClient } from 'pg';
 import { createConnection as mariadbConnection } from 'mariadb';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { deadLetterTopicOf } from './resources';
 import type { Endpoint, SqlEngine } from './variants';
 
 /** Fails at once, naming the service and how to start it, when nothing listens at its address. */
@@ -87,11 +88,29 @@ function mariadbAdmin(host: string, port: number): DatabaseAdmin {
   };
 }
 
+export const NATS_URL = 'nats://127.0.0.1:4222';
+
 /**
  * JetStream only stores messages on subjects a stream covers, and the Dapr component does not create
- * streams: make the one the product topic and its dead-letter topic need, if it is missing.
+ * streams. The topic and its dead-letter topic get a stream each: the component's durable consumer
+ * name is per stream, and one durable consumer cannot serve two subjects.
  */
-export async function ensureJetStreamStream(url: string, stream: string, subjects: string[]): Promise<void> {
+export async function provisionJetStream(topic: string, streamPrefix: string, url = NATS_URL): Promise<void> {
+  await ensureJetStreamStream(url, streamPrefix, [topic]);
+  await ensureJetStreamStream(url, `${streamPrefix}-deadletter`, [deadLetterTopicOf(topic)]);
+}
+
+export async function deleteJetStreamStreams(streamPrefix: string, url = NATS_URL): Promise<void> {
+  const nc = await natsConnect({ servers: url, timeout: 3_000 });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const name of [streamPrefix, `${streamPrefix}-deadletter`]) await jsm.streams.delete(name).catch(() => false);
+  } finally {
+    await nc.close();
+  }
+}
+
+async function ensureJetStreamStream(url: string, stream: string, subjects: string[]): Promise<void> {
   const nc = await natsConnect({ servers: url, timeout: 3_000 });
   try {
     const jsm = await jetstreamManager(nc);
