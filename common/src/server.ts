@@ -1,4 +1,4 @@
-import { createServer, Server } from 'node:http';
+import { createServer, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
@@ -15,15 +15,30 @@ export function listen(app: Express, port: number, host?: string): Promise<Runni
   // Keep-alive longer than daprd's idle timeout so the sidecar, not the app, closes idle connections.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  const inFlight = new Set<ServerResponse>();
+  let closing = false;
+  server.on('request', (_req, res: ServerResponse) => {
+    // Once closing, every response ends its connection, so a busy keep-alive connection cannot keep
+    // bringing new requests (daprd reuses its connections) and hold the shutdown open until it is cut.
+    if (closing) res.setHeader('connection', 'close');
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
+  const close = (timeoutMs: number) => {
+    closing = true;
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    return closeGracefully(server, timeoutMs);
+  };
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
-      resolve({ server, port: (server.address() as AddressInfo).port, close: (t) => closeGracefully(server, t) });
+      resolve({ server, port: (server.address() as AddressInfo).port, close });
     });
   });
 }
 
+/** Stops accepting connections, closes idle ones now and busy ones after their response; cuts the rest at the timeout. */
 function closeGracefully(server: Server, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);

@@ -1,0 +1,135 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { daprHome, PROJECT_ROOT } from '../../tools/dapr/versions';
+import { ManagedProcess } from '../../tools/stack/process';
+import { startStack, Stack } from '../../tools/stack/stack';
+import { createTestDatabases, runId } from '../support/databases';
+import { freePort } from '../support/throwaway';
+import { settledEntries } from '../support/scenario';
+import { waitUntil } from '../support/wait';
+
+/** Who may call: app tokens, component scopes, and access control between app ids (with mTLS). */
+let stack: Stack | undefined;
+let cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+}, 60_000);
+
+async function databases() {
+  const dbs = await createTestDatabases('postgres', ['catalog', 'audit'], 'acc');
+  cleanups.push(dbs.drop);
+  return dbs.names;
+}
+
+describe('reliability: who may call', () => {
+  it('with APP_API_TOKEN set, refuses calls without the right dapr-api-token; with DAPR_API_TOKEN, daprd refuses callers without its own', async () => {
+    const appToken = `app-${runId()}`;
+    const apiToken = `api-${runId()}`;
+    const guarded = { APP_API_TOKEN: appToken };
+    stack = await startStack({ ports: 'free', databases: await databases(), topic: `products-${runId()}`, daprApiToken: apiToken, appEnv: { catalog: guarded, audit: guarded }, sidecarEnv: { catalog: guarded, audit: guarded } });
+    const catalog = stack.node('catalog');
+
+    expect((await fetch(`${catalog.appUrl}/api/products`)).status).toBe(401);
+    expect((await fetch(`${catalog.appUrl}/api/products`, { headers: { 'dapr-api-token': 'guess' } })).status).toBe(401);
+    expect((await fetch(`${catalog.appUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${catalog.daprUrl}/v1.0/invoke/catalog/method/api/products`)).status).toBe(401);
+    // With the sidecar's token, daprd calls the app with the app token, and the app's own calls to its
+    // sidecar (publish, binding) carry DAPR_API_TOKEN: the whole path works.
+    const created = await stack.invoke('catalog', 'POST', '/api/products', { body: { name: 'Guarded', type: 'T', price: 1 } });
+    expect(created.status).toBe(201);
+    const id = ((await created.json()) as { id: number }).id;
+    const entries = await settledEntries(stack, 1, (e) => e.subjectId === id);
+    expect(entries.map((e) => e.eventType)).toEqual(['product.created']);
+  }, 120_000);
+
+  it('scopes keep the SQL binding away from the catalog', async () => {
+    stack = await startStack({ ports: 'free', databases: await databases(), topic: `products-${runId()}` });
+    const components = async (id: 'catalog' | 'audit') =>
+      ((await (await fetch(`${stack!.node(id).daprUrl}/v1.0/metadata`)).json()) as { components: { name: string }[] }).components.map((c) => c.name);
+    expect(await components('audit')).toContain('audit-db');
+    expect(await components('catalog')).not.toContain('audit-db');
+    const res = await fetch(`${stack.node('catalog').daprUrl}/v1.0/bindings/audit-db`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ operation: 'exec', metadata: { sql: 'DELETE FROM audit_logs', params: '[]' } }),
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(await res.text()).toMatch(/audit-db/);
+  }, 120_000);
+
+  it('access control (with mTLS from a local sentry) lets the catalog call the audit API and denies another app id', async () => {
+    const sentryBin = daprHome().sentry;
+    if (!existsSync(sentryBin)) {
+      console.warn(`skipping the access-control check: ${sentryBin} is missing (npm run setup:dapr builds it)`);
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'pdm-sentry-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(join(dir, 'creds')); // sentry writes a new CA here (it watches the folder, which must exist)
+    writeFileSync(join(dir, 'config.yaml'), 'apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: daprsystem\nspec:\n  mtls:\n    enabled: true\n');
+    const [sentryPort, healthPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const sentry = new ManagedProcess({
+      name: 'sentry',
+      command: sentryBin,
+      args: ['--config', join(dir, 'config.yaml'), '--issuer-credentials', join(dir, 'creds'), '--trust-domain', 'localhost', '--port', `${sentryPort}`, '--healthz-port', `${healthPort}`, '--metrics-port', `${metricsPort}`, '--listen-address', '127.0.0.1'],
+      cwd: dir,
+      env: process.env,
+      logFile: join(dir, 'sentry.log'),
+    });
+    sentry.start();
+    cleanups.push(() => sentry.stop());
+    await waitUntil('sentry to write its CA', async () => (existsSync(join(dir, 'creds', 'ca.crt')) ? true : undefined));
+    await waitUntil('sentry to be healthy', async () => ((await fetch(`http://127.0.0.1:${healthPort}/healthz`)).ok ? true : undefined));
+    const mtlsEnv = { DAPR_TRUST_ANCHORS: readFileSync(join(dir, 'creds', 'ca.crt'), 'utf8') };
+    const mtlsArgs = ['--enable-mtls', '--sentry-address', `127.0.0.1:${sentryPort}`];
+
+    stack = await startStack({
+      ports: 'free',
+      databases: await databases(),
+      topic: `products-${runId()}`,
+      sidecarEnv: { catalog: mtlsEnv, audit: mtlsEnv },
+      sidecarArgs: { catalog: mtlsArgs, audit: mtlsArgs },
+      editConfiguration: (spec) => {
+        spec.mtls = { enabled: true };
+        // The audit API answers the catalog (and itself) only; anyone else is denied.
+        spec.accessControl = {
+          defaultAction: 'deny',
+          trustDomain: 'public',
+          policies: [
+            { appId: 'catalog', defaultAction: 'allow', trustDomain: 'public', namespace: 'default' },
+            { appId: 'audit', defaultAction: 'allow', trustDomain: 'public', namespace: 'default' },
+          ],
+        };
+      },
+    });
+    expect((await stack.invoke('audit', 'GET', '/api/auditlogs', { via: 'catalog' })).status).toBe(200);
+
+    const [http, grpc, internal, metrics] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const intruder = new ManagedProcess({
+      name: 'intruder-daprd',
+      command: daprHome().daprd,
+      args: [
+        '--app-id', 'intruder',
+        '--dapr-http-port', `${http}`, '--dapr-grpc-port', `${grpc}`, '--dapr-internal-grpc-port', `${internal}`, '--metrics-port', `${metrics}`,
+        '--dapr-listen-addresses', '127.0.0.1',
+        '--resources-path', join(stack.runDir, 'resources'),
+        '--config', join(stack.runDir, 'configuration.yaml'),
+        ...mtlsArgs,
+      ],
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...mtlsEnv },
+      logFile: join(dir, 'intruder.log'),
+    });
+    intruder.start();
+    cleanups.push(() => intruder.stop());
+    await waitUntil('the intruder sidecar', async () => ((await fetch(`http://127.0.0.1:${http}/v1.0/healthz`)).status === 204 ? true : undefined), 30_000);
+    const denied = await fetch(`http://127.0.0.1:${http}/v1.0/invoke/audit/method/api/auditlogs`);
+    expect(denied.status).toBe(403);
+    expect(await denied.text()).toMatch(/access control policy has denied access/);
+  }, 180_000);
+});

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { databaseAdmin } from '../../tools/stack/infra';
+import { startStack, Stack, StackOptions } from '../../tools/stack/stack';
+import { createTestDatabases, runId } from '../support/databases';
+import { countBy, postProduct, runLoad, scaled } from '../support/load';
+import { auditCounts, pendingOutbox, pgQuery } from '../support/sql';
+import { ThrowawayPostgres, ThrowawayRedis } from '../support/throwaway';
+import { sleep, waitUntil } from '../support/wait';
+
+/**
+ * Outages of one part at a time. Each scenario checks the database, not the API: every change made is
+ * audited exactly once (as many product.created rows as products, each about a different product).
+ */
+const OUTAGE_SECONDS = Number(process.env.RELIABILITY_OUTAGE_SECONDS ?? 30);
+
+let stack: Stack | undefined;
+let cleanups: (() => Promise<void> | void)[] = [];
+
+async function start(options: Omit<StackOptions, 'databases' | 'ports'>): Promise<{ stack: Stack; dbs: { catalog: string; audit: string } }> {
+  const dbs = await createTestDatabases('postgres', ['catalog', 'audit'], 'rel');
+  cleanups.push(dbs.drop);
+  stack = await startStack({ ports: 'free', databases: dbs.names, topic: `products-${runId()}`, ...options });
+  return { stack, dbs: dbs.names };
+}
+
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+}, 60_000);
+
+const viaSidecar = (s: Stack) => `${s.node('catalog').daprUrl}/v1.0/invoke/catalog/method`;
+
+async function expectAudited(database: string, expected: Record<string, number>, timeoutMs = 120_000, port = 5432): Promise<void> {
+  const total = Object.values(expected).reduce((a, b) => a + b, 0);
+  await waitUntil(`${total} audit rows`, async () => ((await auditCounts(database, port)).rows >= total ? true : undefined), timeoutMs, 500);
+  await sleep(2_000); // a duplicate would arrive now
+  const counts = await auditCounts(database, port);
+  expect(counts.rows).toBe(total);
+  for (const [type, n] of Object.entries(expected)) expect(counts.byType[type]).toEqual({ rows: n, subjects: n });
+}
+
+describe('reliability: outages', () => {
+  it('audit down: products created while audit and its sidecar are stopped are all audited once it is back', async () => {
+    const { stack, dbs } = await start({});
+    const n = scaled(1000);
+    await stack.node('audit').stop();
+    const statuses = await runLoad(n, 10, (i) => postProduct(viaSidecar(stack), `Offline ${i}`));
+    expect(countBy(statuses)).toEqual({ 201: n });
+    await stack.node('audit').start();
+    await expectAudited(dbs.audit, { 'product.created': n });
+  }, 300_000);
+
+  it('broker down: the API keeps answering, the outbox grows, and every event is delivered once the broker is back', async () => {
+    const redis = await ThrowawayRedis.create();
+    cleanups.push(() => redis.destroy());
+    const { stack, dbs } = await start({ metadata: { pubsub: { redisHost: redis.address } } });
+    const base = viaSidecar(stack);
+    const before = scaled(50);
+    expect(countBy(await runLoad(before, 5, (i) => postProduct(base, `Before ${i}`)))).toEqual({ 201: before });
+    await expectAudited(dbs.audit, { 'product.created': before });
+
+    await redis.stop();
+    const created = scaled(30);
+    const statuses = await runLoad(created, 5, (i) => postProduct(base, `During ${i}`));
+    const ids = (await pgQuery<{ id: number }>(dbs.catalog, 'SELECT id FROM products ORDER BY id')).map((r) => r.id);
+    const updates = ids.slice(0, scaled(20));
+    const deletes = ids.slice(-scaled(10));
+    for (const id of updates) statuses.push((await fetch(`${base}/api/products/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Upd ${id}`, type: 'T', price: 2 }) })).status);
+    for (const id of deletes) statuses.push((await fetch(`${base}/api/products/${id}`, { method: 'DELETE' })).status);
+    expect(countBy(statuses)).toEqual({ 201: created, 204: updates.length, 200: deletes.length });
+    expect(await pendingOutbox(dbs.catalog)).toBe(created + updates.length + deletes.length);
+
+    await redis.start();
+    await expectAudited(dbs.audit, { 'product.created': before + created, 'product.updated': updates.length, 'product.deleted': deletes.length });
+    expect(await pendingOutbox(dbs.catalog)).toBe(0);
+  }, 300_000);
+
+  it('sidecar crash: the catalog’s daprd killed with SIGKILL mid-load and restarted loses no event', async () => {
+    const { stack, dbs } = await start({});
+    const catalog = stack.node('catalog');
+    const n = scaled(400);
+    // The load goes to the app's own port so it carries on while its sidecar is dead.
+    const load = runLoad(n, 5, (i) => postProduct(catalog.appUrl, `Crash ${i}`));
+    await waitUntil('a third of the load', async () => ((await auditCounts(dbs.audit)).rows >= n / 3 ? true : undefined), 60_000, 50);
+    await catalog.sidecar.kill();
+    await sleep(1_000);
+    await catalog.startSidecar();
+    expect(countBy(await load)).toEqual({ 201: n });
+    await expectAudited(dbs.audit, { 'product.created': n });
+  }, 300_000);
+
+  it(`database down under the consumer for ${OUTAGE_SECONDS} s under load: messages are retried, then all land once`, async () => {
+    const pg = await ThrowawayPostgres.create();
+    cleanups.push(() => pg.destroy());
+    await databaseAdmin('postgres', '127.0.0.1', pg.port).ensureDatabase('audit');
+    const { stack } = await start({
+      appEnv: { audit: { DB_PORT: String(pg.port), DB_NAME: 'audit' } },
+      secrets: { 'audit-db-postgresql': `host=127.0.0.1 port=${pg.port} user=postgres dbname=audit sslmode=disable` },
+    });
+    const base = viaSidecar(stack);
+    pg.stop();
+    const outageEnds = Date.now() + OUTAGE_SECONDS * 1000;
+    const statuses: number[] = [];
+    let i = 0;
+    while (Date.now() < outageEnds) {
+      statuses.push(...(await runLoad(5, 5, () => postProduct(base, `Outage ${i++}`))));
+      await sleep(200);
+    }
+    expect(/asking for redelivery/.test(readFileSync(join(stack.runDir, 'audit.log'), 'utf8'))).toBe(true);
+    pg.start();
+    expect(countBy(statuses)).toEqual({ 201: statuses.length });
+    await expectAudited('audit', { 'product.created': statuses.length }, 180_000, pg.port);
+  }, 400_000);
+});

@@ -1,0 +1,35 @@
+import { Client } from 'pg';
+
+/** Direct reads of a PostgreSQL database, for assertions about what really is stored. */
+export async function pgQuery<T extends object>(database: string, sql: string, params: unknown[] = [], port = 5432): Promise<T[]> {
+  const client = new Client({ host: '127.0.0.1', port, user: 'postgres', database });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+export interface AuditCounts {
+  rows: number;
+  /** Per event type: rows, and distinct products they are about. */
+  byType: Record<string, { rows: number; subjects: number }>;
+}
+
+/** What the audit table holds; a change audited twice under two ids would show as rows > subjects. */
+export async function auditCounts(database: string, port = 5432): Promise<AuditCounts> {
+  const rows = await pgQuery<{ event_type: string; rows: string; subjects: string }>(
+    database,
+    'SELECT event_type, count(*) AS rows, count(DISTINCT subject_id) AS subjects FROM audit_logs GROUP BY event_type',
+    [],
+    port,
+  );
+  const byType = Object.fromEntries(rows.map((r) => [r.event_type, { rows: Number(r.rows), subjects: Number(r.subjects) }]));
+  return { rows: rows.reduce((n, r) => n + Number(r.rows), 0), byType };
+}
+
+export async function pendingOutbox(database: string): Promise<number> {
+  const [row] = await pgQuery<{ n: string }>(database, 'SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL');
+  return Number(row!.n);
+}
