@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
-  for (const node of Object.values(stack.nodes)) {
+  for (const node of stack.all()) {
     for (const p of [node.app, node.sidecar]) {
       void p.exited().then((code) => {
         if (!stopping) {

@@ -27,7 +27,7 @@ class SlowRecorder implements EventPublisher {
   async publish(events: OutboxEvent[]): Promise<PublishOutcome> {
     await new Promise((r) => setTimeout(r, 20));
     for (const e of events) this.sink.push(e.eventId);
-    return { published: events.map((e) => e.seq) };
+    return { published: events.map((e) => e.seq), failed: [] };
   }
 }
 

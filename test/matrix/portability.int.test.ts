@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { deleteJetStreamStreams, provisionJetStream } from '../../tools/stack/infra';
 import { deadLetterTopicOf } from '../../tools/stack/resources';
 import { startStack, Stack } from '../../tools/stack/stack';
+import { formatTable } from '../../tools/table';
 import { BROKER_VARIANTS, BROKERS, Broker, SQL_ENGINES, SQL_VARIANTS, SqlEngine } from '../../tools/stack/variants';
 import { createTestDatabases, runId } from '../support/databases';
 import { changeProducts, publishCloudEvent, settledEntries, summarize } from '../support/scenario';
@@ -38,11 +39,8 @@ interface Row {
 const table: Row[] = [];
 
 function printTable(): void {
-  const header = ['broker × sql', 'result', 'time', 'notes'];
-  const lines = table.map((r) => [r.pair, r.result, `${r.seconds.toFixed(1)} s`, r.note]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  process.stdout.write(['', 'Portability matrix', fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt), ''].join('\n') + '\n');
+  const rows = table.map((r) => [r.pair, r.result, `${r.seconds.toFixed(1)} s`, r.note]);
+  process.stdout.write(`\nPortability matrix\n${formatTable(['broker × sql', 'result', 'time', 'notes'], rows)}\n`);
 }
 
 afterAll(printTable);
@@ -63,10 +61,11 @@ describe.each(pairs)('%s × %s', (broker, sql) => {
   const topic = `products-${id}`;
   let stack: Stack;
   let drop: () => Promise<void>;
-  const started = Date.now();
+  let started = 0;
   const failures: string[] = [];
 
   beforeAll(async () => {
+    started = Date.now();
     if (broker === 'jetstream') await provisionJetStream(topic, `t_${id}`);
     const dbs = await createTestDatabases(sql, ['catalog', 'audit'], 'mx');
     drop = dbs.drop;

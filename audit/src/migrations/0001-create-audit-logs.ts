@@ -13,6 +13,7 @@ export const createAuditLogs: Migration = {
       source: { type: DataTypes.STRING(128), allowNull: false },
       subject_id: { type: DataTypes.INTEGER, allowNull: true },
       payload: { type: DataTypes.TEXT, allowNull: true },
+      recorded_at: { type: DataTypes.DATE(3), allowNull: false },
     });
     await qi.addIndex('audit_logs', ['subject_id'], { name: 'audit_logs_subject' });
     await qi.addIndex('audit_logs', ['time_stamp'], { name: 'audit_logs_time' });

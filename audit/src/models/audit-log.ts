@@ -14,6 +14,8 @@ export class AuditLog extends Model<InferAttributes<AuditLog>, InferCreationAttr
   declare subjectId: number | null;
   /** The event's data as JSON text. */
   declare payload: string | null;
+  /** When this service wrote the entry, UTC (timeStamp is when the change happened). */
+  declare recordedAt: CreationOptional<Date>;
 
   toDto(): AuditLogDto {
     return {
@@ -25,6 +27,7 @@ export class AuditLog extends Model<InferAttributes<AuditLog>, InferCreationAttr
       source: this.source,
       subjectId: this.subjectId,
       payload: this.payload === null ? null : (JSON.parse(this.payload) as unknown),
+      recordedAt: this.recordedAt.toISOString(),
     };
   }
 }
@@ -38,6 +41,7 @@ export interface AuditLogDto {
   source: string;
   subjectId: number | null;
   payload: unknown;
+  recordedAt: string;
 }
 
 export function initAuditLog(sequelize: Sequelize): typeof AuditLog {
@@ -52,6 +56,7 @@ export function initAuditLog(sequelize: Sequelize): typeof AuditLog {
       source: { type: DataTypes.STRING(128), allowNull: false },
       subjectId: { type: DataTypes.INTEGER, allowNull: true },
       payload: { type: DataTypes.TEXT, allowNull: true },
+      recordedAt: { type: DataTypes.DATE(3), allowNull: false, defaultValue: DataTypes.NOW },
     },
     { sequelize, modelName: 'AuditLog', tableName: 'audit_logs', timestamps: false, underscored: true },
   );

@@ -14,15 +14,17 @@ describe('binding statements', () => {
   it('renders $n placeholders for PostgreSQL and ignores only duplicate event ids', () => {
     const { sql, params } = insertAuditLogs('postgresql', [row('a'), row('b')]);
     expect(sql).toBe(
-      'INSERT INTO audit_logs (event_id, event_type, source, subject_id, time_stamp, log_message, payload) VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) ON CONFLICT (event_id) DO NOTHING',
+      'INSERT INTO audit_logs (event_id, event_type, source, subject_id, time_stamp, log_message, payload, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (event_id) DO NOTHING',
     );
-    expect(params).toHaveLength(14);
+    expect(params).toHaveLength(16);
     expect(params[4]).toBe('2026-01-02T03:04:05.678Z');
   });
 
   it('renders ? placeholders for MySQL/MariaDB with a no-op update on a duplicate key', () => {
     const { sql, params } = insertAuditLogs('mysql', [row('a')]);
-    expect(sql).toBe('INSERT INTO audit_logs (event_id, event_type, source, subject_id, time_stamp, log_message, payload) VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE event_id = event_id');
+    expect(sql).toBe(
+      'INSERT INTO audit_logs (event_id, event_type, source, subject_id, time_stamp, log_message, payload, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE event_id = event_id',
+    );
     expect(params[4]).toBe('2026-01-02 03:04:05.678');
   });
 

@@ -8,7 +8,7 @@ import type { DeadLetterRow } from './sink';
  */
 export type BindingEngine = 'postgresql' | 'mysql';
 
-const AUDIT_COLUMNS = ['event_id', 'event_type', 'source', 'subject_id', 'time_stamp', 'log_message', 'payload'] as const;
+const AUDIT_COLUMNS = ['event_id', 'event_type', 'source', 'subject_id', 'time_stamp', 'log_message', 'payload', 'recorded_at'] as const;
 const DEAD_LETTER_COLUMNS = ['message_id', 'topic', 'received_at', 'reason', 'payload', 'payload_encoding'] as const;
 
 function valuesClause(engine: BindingEngine, rows: number, columns: number): string {
@@ -32,10 +32,12 @@ export function sqlTimestamp(engine: BindingEngine, date: Date): string {
   return engine === 'postgresql' ? iso : iso.replace('T', ' ').replace('Z', '');
 }
 
-export function insertAuditLogs(engine: BindingEngine, rows: AuditRow[]): { sql: string; params: unknown[] } {
+/** `recordedAt`: when the rows are written (one time for the batch). */
+export function insertAuditLogs(engine: BindingEngine, rows: AuditRow[], recordedAt = new Date()): { sql: string; params: unknown[] } {
+  const recorded = sqlTimestamp(engine, recordedAt);
   return {
     sql: insertIgnoringDuplicates(engine, 'audit_logs', AUDIT_COLUMNS, 'event_id', rows.length),
-    params: rows.flatMap((r) => [r.eventId, r.eventType, r.source, r.subjectId, sqlTimestamp(engine, r.timeStamp), r.logMessage, r.payload]),
+    params: rows.flatMap((r) => [r.eventId, r.eventType, r.source, r.subjectId, sqlTimestamp(engine, r.timeStamp), r.logMessage, r.payload, recorded]),
   };
 }
 

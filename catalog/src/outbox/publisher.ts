@@ -5,8 +5,8 @@ import { EVENT_SOURCE } from '../events/product-events';
 export interface PublishOutcome {
   /** Sequence numbers that reached the broker. */
   published: number[];
-  /** The first event that did not, and why; events after it were not attempted. */
-  failed?: { seq: number; error: string };
+  /** Those that did not, and why. */
+  failed: { seq: number; error: string }[];
 }
 
 export interface EventPublisher {
@@ -16,8 +16,26 @@ export interface EventPublisher {
 }
 
 /**
- * Publishes through the sidecar's pub/sub API. The CloudEvent's id is the event's own id, so a
- * republished event is recognisably the same one downstream.
+ * Splits a batch (in outbox order) into waves with at most one event per product: a product's events
+ * land in successive waves in their original order, so publishing wave after wave keeps each product's
+ * events in order while the events of one wave go out in parallel.
+ */
+export function orderedWaves(events: OutboxEvent[]): OutboxEvent[][] {
+  const waves: OutboxEvent[][] = [];
+  const seen = new Map<number, number>();
+  for (const event of events) {
+    const wave = seen.get(event.subjectId) ?? 0;
+    seen.set(event.subjectId, wave + 1);
+    (waves[wave] ??= []).push(event);
+  }
+  return waves;
+}
+
+/**
+ * Publishes a claimed batch through the sidecar's bulk publish API, one call per wave (see
+ * orderedWaves): daprd publishes a wave's entries to the broker in parallel and reports each failure.
+ * After a wave with a failure the rest stay pending, so no product's later event overtakes an earlier
+ * one. The CloudEvent's id is the event's own id: a republished event is recognisably the same one.
  */
 export class DaprEventPublisher implements EventPublisher {
   constructor(
@@ -35,17 +53,28 @@ export class DaprEventPublisher implements EventPublisher {
   }
 
   async publish(events: OutboxEvent[]): Promise<PublishOutcome> {
-    const published: number[] = [];
-    for (const event of events) {
-      // publish() reports failure in its result instead of throwing.
-      const result = await this.client.pubsub.publish(this.pubsubName, this.topic, JSON.parse(event.payload), {
-        contentType: 'application/json',
-        metadata: cloudEventOverrides(event),
-      });
-      if (result.error) return { published, failed: { seq: event.seq, error: describe(result.error) } };
-      published.push(event.seq);
+    const outcome: PublishOutcome = { published: [], failed: [] };
+    for (const wave of orderedWaves(events)) {
+      const result = await this.publishWave(wave);
+      outcome.published.push(...result.published);
+      outcome.failed.push(...result.failed);
+      if (result.failed.length) break;
     }
-    return { published };
+    return outcome;
+  }
+
+  private async publishWave(events: OutboxEvent[]): Promise<PublishOutcome> {
+    const entries = events.map((event) => ({
+      entryID: String(event.seq),
+      event: JSON.parse(event.payload) as object,
+      contentType: 'application/json',
+      metadata: cloudEventOverrides(event),
+    }));
+    // publishBulk reports failures in its result (all entries, if the call itself failed); it does not throw.
+    const { failedMessages } = await this.client.pubsub.publishBulk(this.pubsubName, this.topic, entries);
+    const failed = failedMessages.map((f) => ({ seq: Number(f.message.entryID), error: describe(f.error) }));
+    const failedSeqs = new Set(failed.map((f) => f.seq));
+    return { published: events.map((e) => e.seq).filter((seq) => !failedSeqs.has(seq)), failed };
   }
 }
 

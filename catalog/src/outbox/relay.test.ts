@@ -19,13 +19,15 @@ class RecordingPublisher implements EventPublisher {
   }
 
   async publish(events: OutboxEvent[]): Promise<PublishOutcome> {
-    const ok: number[] = [];
+    const outcome: PublishOutcome = { published: [], failed: [] };
     for (const e of events) {
-      if (this.failFrom !== undefined && this.published.length >= this.failFrom) return { published: ok, failed: { seq: e.seq, error: 'broker down' } };
-      this.published.push(e.eventId);
-      ok.push(e.seq);
+      if (this.failFrom !== undefined && this.published.length >= this.failFrom) outcome.failed.push({ seq: e.seq, error: 'broker down' });
+      else {
+        this.published.push(e.eventId);
+        outcome.published.push(e.seq);
+      }
     }
-    return { published: ok };
+    return outcome;
   }
 }
 
@@ -64,13 +66,16 @@ describe('outbox relay', () => {
     expect(await pending()).toBe(0);
   });
 
-  it('stops a round at the first failure, keeps the rest pending, and counts the attempt', async () => {
+  it('marks only what reached the broker, keeps the failed events pending, and counts their attempt', async () => {
     await record(3);
     publisher.failFrom = 1;
     expect(await relay.runRound()).toEqual({ claimed: 3, published: 1, failed: true });
     expect(await pending()).toBe(2);
-    const failed = await models.OutboxEvent.findOne({ where: { publishedAt: null }, order: [['seq', 'ASC']] });
-    expect(failed).toMatchObject({ attempts: 1, lastError: 'broker down' });
+    const failed = await models.OutboxEvent.findAll({ where: { publishedAt: null } });
+    expect(failed.map((e) => [e.attempts, e.lastError])).toEqual([
+      [1, 'broker down'],
+      [1, 'broker down'],
+    ]);
     publisher.failFrom = undefined;
     await relay.runRound();
     expect(publisher.published).toEqual(await eventIds());

@@ -27,8 +27,8 @@ const CLEANUP_EVERY_MS = 60_000;
 
 /**
  * Moves events from the outbox table to the broker: claims the oldest unpublished rows (skipping rows
- * another replica holds), publishes them in order through the sidecar, marks the published ones, all in
- * one transaction. A crash between publish and commit republishes those events: delivery is
+ * another replica holds), publishes them as one batch through the sidecar, marks the published ones, all
+ * in one transaction. A crash between publish and commit republishes those events: delivery is
  * at-least-once, and consumers deduplicate on the event id.
  */
 export class OutboxRelay {
@@ -91,14 +91,16 @@ export class OutboxRelay {
       if (outcome.published.length > 0) {
         await this.outbox.update({ publishedAt: new Date() }, { where: { seq: outcome.published }, transaction });
       }
-      if (outcome.failed) {
+      if (outcome.failed.length > 0) {
+        // One statement for the whole batch: the first error stands for all (they nearly always share a cause).
+        const [first] = outcome.failed;
         await this.outbox.update(
-          { attempts: literal('attempts + 1') as never, lastError: outcome.failed.error },
-          { where: { seq: outcome.failed.seq }, transaction },
+          { attempts: literal('attempts + 1') as never, lastError: first!.error },
+          { where: { seq: outcome.failed.map((f) => f.seq) }, transaction },
         );
-        this.logger.warn({ seq: outcome.failed.seq, error: outcome.failed.error, published: outcome.published.length }, 'publish failed; will retry');
+        this.logger.warn({ failed: outcome.failed.length, error: first!.error, published: outcome.published.length }, 'publish failed; will retry');
       }
-      return { claimed: events.length, published: outcome.published.length, failed: !!outcome.failed };
+      return { claimed: events.length, published: outcome.published.length, failed: outcome.failed.length > 0 };
     });
   }
 

@@ -1,0 +1,111 @@
+import request from 'supertest';
+import pino from 'pino';
+import type { Express } from 'express';
+import type { Sequelize } from 'sequelize';
+import { createSequelize, migrate } from '@portable-dapr/common';
+import { validData } from '../test/fixtures';
+import { createApp } from './app';
+import { migrations } from './migrations';
+import { AuditModels, initModels } from './models';
+import { SequelizeSink } from './sinks/sequelize-sink';
+
+/** The audit HTTP surface on in-process SQLite (the Sequelize sink): API contract and delivery routes. */
+describe('audit API (SQLite)', () => {
+  const logger = pino({ level: 'silent' });
+  let sequelize: Sequelize;
+  let models: AuditModels;
+  const app = (allowMutations = false): Express =>
+    createApp({ models, sink: new SequelizeSink(models), logger, version: '2.0.0', bodyLimit: '4mb', maxPageSize: 50, allowMutations, readiness: {}, isShuttingDown: () => false });
+
+  beforeEach(async () => {
+    sequelize = createSequelize({ dialect: 'sqlite', storage: ':memory:', poolMax: 1, ssl: false }, logger);
+    await migrate(sequelize, migrations, logger);
+    models = initModels(sequelize);
+  });
+  afterEach(() => sequelize.close());
+
+  const ce = (eventId: string, data: object = { ...validData, eventId }) => ({ id: eventId, source: 'catalog', type: 'product.created', specversion: '1.0', data });
+
+  it('answers a single delivery with an explicit status', async () => {
+    await request(app()).post('/events/products').set('content-type', 'application/cloudevents+json').send(JSON.stringify(ce('a'))).expect(200, { status: 'SUCCESS' });
+    await request(app()).post('/events/products').set('content-type', 'application/cloudevents+json').send(JSON.stringify(ce('x', { nope: 1 }))).expect(200, { status: 'DROP' });
+    const [row] = (await request(app()).get('/api/auditlogs').expect(200)).body;
+    expect(row).toMatchObject({ eventId: 'a', eventType: 'product.created', subjectId: validData.product.id, logMessage: validData.message, timeStamp: validData.occurredAt });
+    expect(row.recordedAt).toMatch(/Z$/);
+  });
+
+  it('answers a bulk delivery entry by entry, with one row per event id', async () => {
+    const body = {
+      id: 'bulk-1',
+      topic: 'products',
+      pubsubname: 'pubsub',
+      type: 'com.dapr.event.sent.bulk',
+      entries: [
+        { entryId: 'e1', event: ce('a'), contentType: 'application/cloudevents+json' },
+        { entryId: 'e2', event: ce('bad', { eventType: 'x' }), contentType: 'application/cloudevents+json' },
+        { entryId: 'e3', event: ce('a'), contentType: 'application/cloudevents+json' },
+        { entryId: 'e4', event: ce('b'), contentType: 'application/cloudevents+json' },
+      ],
+    };
+    const res = await request(app()).post('/events/products').send(body).expect(200);
+    expect(res.body).toEqual({
+      statuses: [
+        { entryId: 'e1', status: 'SUCCESS' },
+        { entryId: 'e2', status: 'DROP' },
+        { entryId: 'e3', status: 'SUCCESS' },
+        { entryId: 'e4', status: 'SUCCESS' },
+      ],
+    });
+    expect((await models.AuditLog.findAll()).map((r) => r.eventId).sort()).toEqual(['a', 'b']);
+  });
+
+  it('keeps a dead letter and shows it', async () => {
+    const raw = JSON.stringify(ce('poison', { bad: true }));
+    await request(app()).post('/events/products-deadletter').send({ topic: 'products-deadletter', data_base64: Buffer.from(raw).toString('base64') }).expect(200, { status: 'SUCCESS' });
+    const [dead] = (await request(app()).get('/api/deadletters').expect(200)).body;
+    expect(dead).toMatchObject({ messageId: 'poison', topic: 'products-deadletter', payload: raw, payloadEncoding: 'utf8' });
+    await request(app()).get(`/api/deadletters/${dead.id}`).expect(200);
+    await request(app()).get('/api/deadletters/999').expect(404);
+  });
+
+  it('filters and pages the trail', async () => {
+    for (const [id, type, subject] of [
+      ['a', 'product.created', 1],
+      ['b', 'product.updated', 1],
+      ['c', 'product.created', 2],
+    ] as const) {
+      await request(app()).post('/events/products').send(ce(id, { ...validData, eventId: id, eventType: type, product: { ...validData.product, id: subject } }));
+    }
+    const ids = async (q: string) => (await request(app()).get(`/api/auditlogs${q}`).expect(200)).body.map((r: { eventId: string }) => r.eventId);
+    expect(await ids('?eventType=product.created')).toEqual(['a', 'c']);
+    expect(await ids('?subjectId=1')).toEqual(['a', 'b']);
+    expect(await ids('?limit=1&offset=1')).toEqual(['b']);
+    expect(await ids(`?from=${encodeURIComponent('2026-01-02T03:04:05.678Z')}&to=${encodeURIComponent('2026-01-02T03:04:05.678Z')}`)).toEqual(['a', 'b', 'c']);
+    expect(await ids('?from=2030-01-01T00:00:00Z')).toEqual([]);
+    await request(app()).get('/api/auditlogs?from=yesterday').expect(400);
+    await request(app()).get('/api/auditlogs?limit=51').expect(400);
+  });
+
+  it('keeps the original routes: 201 + Location on POST; PUT and DELETE 403 unless mutations are allowed', async () => {
+    const created = await request(app()).post('/api/auditlogs').send({ logMessage: 'hand-written' }).expect(201);
+    expect(created.headers.location).toBe(`/api/auditlogs/${created.body.id}`);
+    expect(created.body).toMatchObject({ logMessage: 'hand-written', source: 'api', eventType: 'manual' });
+    const id = created.body.id as number;
+    const edit = { logMessage: 'rewritten', timeStamp: '2026-02-03T04:05:06Z' };
+    const forbidden = await request(app()).put(`/api/auditlogs/${id}`).send(edit).expect(403);
+    expect(forbidden.headers['content-type']).toMatch(/^application\/problem\+json/);
+    await request(app()).delete(`/api/auditlogs/${id}`).expect(403);
+    await request(app(true)).put(`/api/auditlogs/${id}`).send(edit).expect(204);
+    await request(app(true)).put(`/api/auditlogs/${id}`).send({ ...edit, id: id + 1 }).expect(400);
+    const deleted = await request(app(true)).delete(`/api/auditlogs/${id}`).expect(200);
+    expect(deleted.body).toMatchObject({ id, logMessage: 'rewritten', timeStamp: '2026-02-03T04:05:06.000Z' });
+    await request(app(true)).delete(`/api/auditlogs/${id}`).expect(404);
+    await request(app()).get('/api/auditlogs/abc').expect(400);
+  });
+
+  it('answers the version as text', async () => {
+    const res = await request(app()).get('/api/version').expect(200);
+    expect(res.text).toBe('2.0.0');
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+  });
+});

@@ -1,0 +1,301 @@
+/**
+ * `npm run bench`: what the sidecars cost, on this machine, in one unattended run.
+ *   1. POST /api/products through service invocation vs. straight to the app, at a few concurrencies
+ *   2. GET /api/products/{id} the same two ways
+ *   3. propagation delay from a product's commit to its audit row, at 50% and 90% of the sustained write rate
+ *   4. audit drain rate for a backlog of events queued while audit was stopped, next to the raw INSERT
+ *      rate against PostgreSQL (the ceiling) and Redis' own stream publish/consume rate
+ * Each figure is repeated (BENCH_REPEATS, 3) and reported as median and spread; results go to
+ * bench/results/ (JSON and an SVG chart) and the table is printed.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { Client, Pool } from 'pg';
+import { createTestDatabases, runId } from '../test/support/databases';
+import { waitUntil } from '../test/support/wait';
+import { auditCounts, pgQuery } from '../test/support/sql';
+import { PROJECT_ROOT } from '../tools/dapr/versions';
+import { startStack, Stack } from '../tools/stack/stack';
+import { formatTable } from '../tools/table';
+import { renderChart } from './chart';
+import { median, Series, spread } from './stats';
+
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
+const DRAIN_EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 20_000);
+const PROPAGATION_SECONDS = Number(process.env.BENCH_PROPAGATION_SECONDS ?? 8);
+const RESULTS = join(PROJECT_ROOT, 'bench', 'results');
+
+const log = (m: string) => process.stdout.write(`[bench] ${m}\n`);
+const signed = (n: number) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(1)}`;
+
+interface HttpFigure {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(url: string, method: 'GET' | 'POST', connections: number, opts: { seconds?: number; rate?: number } = {}): Promise<HttpFigure> {
+  const result = await autocannon({
+    url,
+    method,
+    connections,
+    duration: opts.seconds ?? SECONDS,
+    overallRate: opts.rate,
+    headers: method === 'POST' ? { 'content-type': 'application/json' } : {},
+    body: method === 'POST' ? JSON.stringify({ name: 'Bench pen', type: 'Office', price: 2.5 }) : undefined,
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+}
+
+/** Sidecar vs direct, alternating which goes first, REPEATS times. */
+async function compare(stack: Stack, method: 'GET' | 'POST', path: string, connections: number): Promise<{ sidecar: HttpFigure[]; direct: HttpFigure[] }> {
+  const catalog = stack.node('catalog');
+  const urls = { sidecar: `${catalog.daprUrl}/v1.0/invoke/catalog/method${path}`, direct: `${catalog.appUrl}${path}` };
+  const out = { sidecar: [] as HttpFigure[], direct: [] as HttpFigure[] };
+  for (let r = 0; r < REPEATS; r++) {
+    for (const way of r % 2 ? (['direct', 'sidecar'] as const) : (['sidecar', 'direct'] as const)) out[way].push(await load(urls[way], method, connections));
+  }
+  return out;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+}
+
+/** Writes at a fixed rate for a while, then reads, per product, the time from its commit to its audit row. */
+async function propagation(stack: Stack, dbs: { catalog: string; audit: string }, rate: number): Promise<{ p50: number; p95: number; p99: number; achieved: number }> {
+  const startedAt = new Date();
+  const before = (await auditCounts(dbs.audit)).rows;
+  const fig = await load(`${stack.node('catalog').daprUrl}/v1.0/invoke/catalog/method/api/products`, 'POST', 16, { seconds: PROPAGATION_SECONDS, rate });
+  const [{ n }] = (await pgQuery<{ n: string }>(dbs.catalog, 'SELECT count(*) AS n FROM outbox_events WHERE created_at >= $1', [startedAt])) as [{ n: string }];
+  await waitUntil('the audit to catch up', async () => ((await auditCounts(dbs.audit)).rows >= before + Number(n) ? true : undefined), 120_000, 200);
+  const delays = (
+    await pgQuery<{ ms: number }>(dbs.audit, 'SELECT EXTRACT(EPOCH FROM (recorded_at - time_stamp)) * 1000 AS ms FROM audit_logs WHERE time_stamp >= $1', [startedAt])
+  )
+    .map((r) => Number(r.ms))
+    .sort((a, b) => a - b);
+  return { p50: percentile(delays, 50), p95: percentile(delays, 95), p99: percentile(delays, 99), achieved: fig.rps };
+}
+
+const productEvent = (id: number) => {
+  const eventId = randomUUID();
+  return {
+    entryId: eventId,
+    contentType: 'application/cloudevents+json',
+    event: {
+      specversion: '1.0',
+      id: eventId,
+      source: 'catalog',
+      type: 'product.created',
+      datacontenttype: 'application/json',
+      data: {
+        eventId,
+        eventType: 'product.created',
+        occurredAt: new Date().toISOString(),
+        product: { id, name: `Backlog ${id}`, type: 'Office', price: 2.5 },
+        message: `Product Added. Name - Backlog ${id}, Type - Office, Price - 2.5`,
+      },
+    },
+  };
+};
+
+/** Queues `count` events while audit is stopped, starts it, and measures how fast the backlog drains. */
+async function drain(stack: Stack, dbs: { audit: string }, count: number, firstId: number): Promise<number> {
+  const audit = stack.node('audit');
+  await audit.stop();
+  const catalogSidecar = stack.node('catalog').daprUrl;
+  for (let i = 0; i < count; i += 1000) {
+    const entries = Array.from({ length: Math.min(1000, count - i) }, (_, k) => productEvent(firstId + i + k));
+    const res = await fetch(`${catalogSidecar}/v1.0-alpha1/publish/bulk/pubsub/${stack.topic}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(entries) });
+    if (res.status !== 204) throw new Error(`bulk publish: ${res.status} ${await res.text()}`);
+  }
+  const before = (await auditCounts(dbs.audit)).rows;
+  const started = Date.now();
+  await audit.start();
+  await waitUntil('the backlog to drain', async () => ((await auditCounts(dbs.audit)).rows >= before + count ? true : undefined), 600_000, 100);
+  return count / ((Date.now() - started) / 1000);
+}
+
+/** The ceiling: the same INSERT the binding runs, straight from a client, 10 at a time (the consumer's concurrency). */
+async function rawInsertRate(count: number, rowsPerStatement: number): Promise<number> {
+  const db = `bench_raw_${runId()}`;
+  const admin = new Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${db}`);
+  const pool = new Pool({ host: '127.0.0.1', user: 'postgres', database: db, max: 10 });
+  pool.on('error', () => undefined); // idle clients cut by the DROP below
+  try {
+    await pool.query(
+      'CREATE TABLE audit_logs (id serial PRIMARY KEY, time_stamp timestamptz(3) NOT NULL, log_message varchar(1000) NOT NULL, event_id varchar(64) NOT NULL UNIQUE, event_type varchar(64) NOT NULL, source varchar(128) NOT NULL, subject_id integer, payload text, recorded_at timestamptz(3) NOT NULL)',
+    );
+    const cols = 8;
+    const values = Array.from({ length: rowsPerStatement }, (_, r) => `(${Array.from({ length: cols }, (_, c) => `$${r * cols + c + 1}`).join(', ')})`).join(', ');
+    const sql = `INSERT INTO audit_logs (event_id, event_type, source, subject_id, time_stamp, log_message, payload, recorded_at) VALUES ${values} ON CONFLICT (event_id) DO NOTHING`;
+    const statements = Math.ceil(count / rowsPerStatement);
+    let next = 0;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (next < statements) {
+          next++;
+          const params = Array.from({ length: rowsPerStatement }, (_, k) => {
+            const e = productEvent(k).event;
+            return [e.id, e.type, 'catalog', k, e.data.occurredAt, e.data.message, JSON.stringify(e.data), new Date().toISOString()];
+          }).flat();
+          await pool.query(sql, params);
+        }
+      }),
+    );
+    return (statements * rowsPerStatement) / ((Date.now() - started) / 1000);
+  } finally {
+    await pool.end();
+    await admin.query(`DROP DATABASE ${db} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+/** Redis' own stream rates for an event-sized message: XADD, and XREADGROUP one at a time. */
+function redisRates(count: number): { publish: number; consume: number } {
+  const stream = `bench-raw-${runId()}`;
+  const payload = JSON.stringify(productEvent(1).event);
+  const rps = (args: string[]) => {
+    const out = execFileSync('redis-benchmark', ['-h', '127.0.0.1', '-p', '6379', '-n', String(count), '-c', '10', '-q', ...args]).toString();
+    return Number(/([\d.]+) requests per second/.exec(out)?.[1] ?? NaN);
+  };
+  try {
+    execFileSync('redis-cli', ['XGROUP', 'CREATE', stream, 'bench', '0', 'MKSTREAM']);
+    const publish = rps(['XADD', stream, '*', 'data', payload]);
+    const consume = rps(['XREADGROUP', 'GROUP', 'bench', 'c1', 'COUNT', '1', 'STREAMS', stream, '>']);
+    return { publish, consume };
+  } finally {
+    execFileSync('redis-cli', ['DEL', stream]);
+  }
+}
+
+function httpSeries(label: string, r: { sidecar: HttpFigure[]; direct: HttpFigure[] }): Series[] {
+  return [
+    { name: `${label} via sidecar req/s`, unit: 'req/s', values: r.sidecar.map((f) => f.rps) },
+    { name: `${label} direct req/s`, unit: 'req/s', values: r.direct.map((f) => f.rps) },
+    { name: `${label} via sidecar p50`, unit: 'ms', values: r.sidecar.map((f) => f.p50) },
+    { name: `${label} direct p50`, unit: 'ms', values: r.direct.map((f) => f.p50) },
+    { name: `${label} via sidecar p99`, unit: 'ms', values: r.sidecar.map((f) => f.p99) },
+    { name: `${label} direct p99`, unit: 'ms', values: r.direct.map((f) => f.p99) },
+  ];
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`${cpus().length} CPUs, ${REPEATS} repeats, ${SECONDS} s per HTTP run, concurrency ${CONCURRENCY.join('/')}, drain ${DRAIN_EVENTS} events`);
+  const dbs = await createTestDatabases('postgres', ['catalog', 'audit'], 'bench');
+  const stack = await startStack({ ports: 'free', databases: dbs.names, topic: `products-${runId()}`, appEnv: { catalog: { LOG_LEVEL: 'warn' }, audit: { LOG_LEVEL: 'warn' } } });
+  const rows: string[][] = [];
+  const series: Series[] = [];
+  const json: Record<string, unknown> = { at: new Date().toISOString(), cpus: cpus().length, repeats: REPEATS, secondsPerRun: SECONDS, drainEvents: DRAIN_EVENTS };
+  try {
+    log('warming up');
+    await load(`${stack.node('catalog').daprUrl}/v1.0/invoke/catalog/method/api/products`, 'POST', 16, { seconds: 2 });
+    await load(`${stack.node('catalog').appUrl}/api/products`, 'POST', 16, { seconds: 2 });
+    const created = (await (await stack.invoke('catalog', 'POST', '/api/products', { body: { name: 'Read me', type: 'T', price: 1 } })).json()) as { id: number };
+
+    let maxWrite = 0;
+    for (const [method, path] of [
+      ['POST', '/api/products'],
+      ['GET', `/api/products/${created.id}`],
+    ] as const) {
+      for (const c of CONCURRENCY) {
+        log(`${method} ${path} at concurrency ${c}`);
+        const r = await compare(stack, method, path, c);
+        const label = `${method} c=${c}`;
+        series.push(...httpSeries(label, r));
+        const s = { rps: median(r.sidecar.map((f) => f.rps)), p50: median(r.sidecar.map((f) => f.p50)), p99: median(r.sidecar.map((f) => f.p99)) };
+        const d = { rps: median(r.direct.map((f) => f.rps)), p50: median(r.direct.map((f) => f.p50)), p99: median(r.direct.map((f) => f.p99)) };
+        if (method === 'POST') maxWrite = Math.max(maxWrite, s.rps);
+        rows.push([
+          `${method} ${method === 'GET' ? '/api/products/{id}' : path}`,
+          String(c),
+          `${s.rps.toFixed(0)} (${spread(r.sidecar.map((f) => f.rps))})`,
+          `${d.rps.toFixed(0)} (${spread(r.direct.map((f) => f.rps))})`,
+          `${(s.rps / d.rps).toFixed(2)}`,
+          `${s.p50.toFixed(1)} / ${d.p50.toFixed(1)} (${signed(s.p50 - d.p50)})`,
+          `${s.p99.toFixed(1)} / ${d.p99.toFixed(1)} (${signed(s.p99 - d.p99)})`,
+        ]);
+        json[label] = r;
+      }
+    }
+
+    log(`propagation delay at 50% and 90% of ${maxWrite.toFixed(0)} writes/s`);
+    const propagationRows: string[][] = [];
+    for (const share of [0.5, 0.9]) {
+      const runs = [];
+      for (let r = 0; r < REPEATS; r++) runs.push(await propagation(stack, dbs.names, Math.max(1, Math.round(maxWrite * share))));
+      json[`propagation ${share * 100}%`] = runs;
+      series.push({ name: `propagation p50 @${share * 100}%`, unit: 'ms', values: runs.map((x) => x.p50) }, { name: `propagation p99 @${share * 100}%`, unit: 'ms', values: runs.map((x) => x.p99) });
+      propagationRows.push([
+        `${share * 100}% (${(maxWrite * share).toFixed(0)}/s, achieved ${median(runs.map((x) => x.achieved)).toFixed(0)}/s)`,
+        `${median(runs.map((x) => x.p50)).toFixed(1)} (${spread(runs.map((x) => x.p50))})`,
+        `${median(runs.map((x) => x.p95)).toFixed(1)} (${spread(runs.map((x) => x.p95))})`,
+        `${median(runs.map((x) => x.p99)).toFixed(1)} (${spread(runs.map((x) => x.p99))})`,
+      ]);
+    }
+
+    log(`audit drain: ${DRAIN_EVENTS} events queued while audit is stopped`);
+    const drains: number[] = [];
+    for (let r = 0; r < REPEATS; r++) drains.push(await drain(stack, dbs.names, DRAIN_EVENTS, 1_000_000 * (r + 1)));
+    log('raw INSERT rate against PostgreSQL, and Redis stream rates');
+    const rawSingle: number[] = [];
+    const rawBatch: number[] = [];
+    const redis: { publish: number; consume: number }[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      rawSingle.push(await rawInsertRate(DRAIN_EVENTS, 1));
+      rawBatch.push(await rawInsertRate(DRAIN_EVENTS, 100));
+      redis.push(redisRates(DRAIN_EVENTS));
+    }
+    json.drain = { drains, rawSingle, rawBatch, redis };
+    series.push(
+      { name: 'audit drain', unit: 'events/s', values: drains },
+      { name: 'raw INSERT, 1 row/statement', unit: 'rows/s', values: rawSingle },
+      { name: 'raw INSERT, 100 rows/statement', unit: 'rows/s', values: rawBatch },
+      { name: 'Redis XADD', unit: 'msgs/s', values: redis.map((x) => x.publish) },
+      { name: 'Redis XREADGROUP', unit: 'msgs/s', values: redis.map((x) => x.consume) },
+    );
+    const drainMedian = median(drains);
+    const drainRows = [
+      ['audit drain (events/s)', `${drainMedian.toFixed(0)} (${spread(drains)})`, '1.00'],
+      ['raw INSERT, 1 row per statement, 10 connections', `${median(rawSingle).toFixed(0)} (${spread(rawSingle)})`, (drainMedian / median(rawSingle)).toFixed(2)],
+      ['raw INSERT, 100 rows per statement, 10 connections', `${median(rawBatch).toFixed(0)} (${spread(rawBatch)})`, (drainMedian / median(rawBatch)).toFixed(2)],
+      ['Redis XADD (publish)', `${median(redis.map((x) => x.publish)).toFixed(0)} (${spread(redis.map((x) => x.publish))})`, (drainMedian / median(redis.map((x) => x.publish))).toFixed(2)],
+      ['Redis XREADGROUP (consume)', `${median(redis.map((x) => x.consume)).toFixed(0)} (${spread(redis.map((x) => x.consume))})`, (drainMedian / median(redis.map((x) => x.consume))).toFixed(2)],
+    ];
+
+    const report = [
+      `Benchmark ${new Date().toISOString()} — ${cpus().length} CPUs, medians of ${REPEATS} runs (min–max)`,
+      '',
+      formatTable(['request', 'conc.', 'via sidecar req/s', 'direct req/s', 'ratio', 'p50 ms sidecar / direct (+cost)', 'p99 ms sidecar / direct (+cost)'], rows),
+      '',
+      formatTable(['propagation, commit → audit row', 'p50 ms', 'p95 ms', 'p99 ms'], propagationRows),
+      '',
+      formatTable(['drain and ceilings', 'rate', 'drain ÷ this'], drainRows),
+    ].join('\n');
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify({ ...json, series }, null, 2));
+    writeFileSync(join(RESULTS, 'latest.md'), `${report}\n`);
+    writeFileSync(join(RESULTS, 'latest.svg'), await renderChart(series));
+    process.stdout.write(`\n${report}\n\n`);
+    log(`results in bench/results/latest.{md,json,svg}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  } finally {
+    await stack.stop();
+    await dbs.drop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,18 @@
+/** One measured figure across repeated runs. */
+export interface Series {
+  name: string;
+  unit: string;
+  values: number[];
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** `min–max`, rounded to what the figure's size warrants. */
+export function spread(values: number[]): string {
+  const digits = Math.max(...values.map(Math.abs)) >= 100 ? 0 : 1;
+  return `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+}

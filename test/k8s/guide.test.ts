@@ -1,0 +1,151 @@
+/**
+ * docs/deploy-aks.md against the manifests it deploys: names, namespaces, secrets, jobs, labels and
+ * commands must match what `kubectl kustomize` renders, and the Service Bus tool's defaults must match
+ * the Dapr resources, so the guide cannot drift from k8s/ unnoticed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { DEFAULT_PLAN_OPTIONS, isoDurationSeconds } from '../../tools/asb/provision';
+import { findKustomizations } from '../../tools/validate';
+import { kubectlAvailable, loadPrerequisites, renderKustomization } from '../../tools/validate/load';
+import type { Resource } from '../../tools/validate/validate';
+
+const repoRoot = resolve(__dirname, '../..');
+const k8sDir = join(repoRoot, 'k8s');
+const guide = readFileSync(join(repoRoot, 'docs/deploy-aks.md'), 'utf8');
+/** Shell lines of the guide's code blocks, continuation lines joined. */
+const commands = [...guide.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.replace(/\\\n\s*/g, ' ').split('\n')).map((l) => l.trim());
+
+const haveKubectl = kubectlAvailable();
+if (!haveKubectl) console.warn('test/k8s/guide: rendering checks skipped: kubectl (for `kubectl kustomize`) is not on the PATH');
+const withKubectl = haveKubectl ? describe : describe.skip;
+
+type Doc = Resource & { spec: any; scopes?: string[]; data?: Record<string, string> };
+const renderCache = new Map<string, Doc[]>();
+const render = (dir: string): Doc[] => {
+  if (!renderCache.has(dir)) renderCache.set(dir, renderKustomization(join(repoRoot, dir), dir).map((d) => d.resource as Doc));
+  return renderCache.get(dir)!;
+};
+
+describe('docs/deploy-aks.md', () => {
+  it('creates every secret each kustomization declares, with its keys, in the namespace', () => {
+    const dirs = findKustomizations(k8sDir).map((d) => d.slice(repoRoot.length + 1));
+    for (const dir of dirs) {
+      for (const secret of loadPrerequisites(join(repoRoot, dir)).secrets) {
+        const line = commands.find((c) => new RegExp(`create secret (generic|tls) ${secret.name}(\\s|$)`).test(c));
+        if (!line) throw new Error(`the guide never creates the Secret ${secret.name} (${dir}/prerequisites.yaml)`);
+        expect(line).toMatch(/kubectl -n portable-dapr create secret/);
+        for (const key of secret.keys ?? []) {
+          const ok = line.includes(`--from-literal=${key}=`) || (/create secret tls/.test(line) && ['tls.crt', 'tls.key'].includes(key));
+          if (!ok) throw new Error(`the guide creates ${secret.name} without its key ${key}: ${line}`);
+        }
+      }
+    }
+  });
+
+  it('applies only folders that are kustomizations, and every one of them', () => {
+    const applied = new Set(commands.flatMap((c) => [...c.matchAll(/kubectl (?:-n \S+ )?apply -k ([\w./-]+)/g)].map((m) => m[1]!)));
+    for (const dir of applied) expect(existsSync(join(repoRoot, dir, 'kustomization.yaml'))).toBe(true);
+    const all = findKustomizations(k8sDir).map((d) => d.slice(repoRoot.length + 1));
+    expect([...applied].sort()).toEqual(all.sort());
+  });
+
+  it('names the images the base kustomization pins, and edits them with kustomize edit set image', () => {
+    const k = parse(readFileSync(join(k8sDir, 'base/kustomization.yaml'), 'utf8')) as { images: { name: string }[] };
+    const edit = commands.find((c) => c.includes('kustomize edit set image'));
+    expect(edit).toBeDefined();
+    for (const image of k.images) expect(edit).toContain(`${image.name}=$ACR.azurecr.io/${image.name.split('/').pop()}:1.0.0`);
+  });
+
+  it('writes every key of settings.env', () => {
+    const keys = readFileSync(join(k8sDir, 'base/settings.env'), 'utf8')
+      .split('\n')
+      .filter((l) => /^\w+=/.test(l))
+      .map((l) => l.slice(0, l.indexOf('=')));
+    const heredoc = /cat > k8s\/base\/settings\.env <<EOF\n([\s\S]*?)\nEOF/.exec(guide)?.[1] ?? '';
+    expect(heredoc.split('\n').map((l) => l.slice(0, l.indexOf('=')))).toEqual(keys);
+  });
+
+  it('uses one Entra principal name for the binding identity everywhere', () => {
+    expect(guide).toContain("pgaadauth_create_principal('id-portable-dapr-auditdb'");
+    expect(guide).toContain('user=id-portable-dapr-auditdb');
+    expect(guide).toContain('--identity-name id-portable-dapr-auditdb');
+  });
+
+  it('covers the Service Bus tool and the day-2 commands', () => {
+    for (const c of ['npm run asb -- provision', 'npm run asb -- dlq:peek', 'npm run asb -- dlq:replay']) expect(guide).toContain(c);
+    for (const c of ['kubectl -n portable-dapr scale deployment/', 'kubectl -n portable-dapr set image deployment/', 'kubectl -n portable-dapr rollout history deployment/', 'kubectl -n portable-dapr rollout undo deployment/']) {
+      expect(commands.some((l) => l.startsWith(c))).toBe(true);
+    }
+  });
+});
+
+withKubectl('docs/deploy-aks.md against the rendered manifests', () => {
+  it('works in the namespace the manifests use', () => {
+    const namespaces = new Set(render('k8s/base').filter((d) => d.kind === 'Namespace').map((d) => d.metadata!.name));
+    expect([...namespaces]).toEqual(['portable-dapr']);
+    expect(guide).toContain('NS=portable-dapr');
+    const used = new Set(commands.flatMap((c) => [...c.matchAll(/kubectl -n (\S+)/g)].map((m) => m[1])));
+    expect([...used]).toEqual(['portable-dapr']);
+  });
+
+  it('waits for the migration Jobs that exist, after applying what they need with the pre-deploy label', () => {
+    for (const line of commands.filter((c) => c.includes('wait --for=condition=complete'))) {
+      const jobs = [...line.matchAll(/job\/(\S+)/g)].map((m) => m[1]);
+      const dir = 'k8s/base';
+      const rendered = render(dir).filter((d) => d.kind === 'Job').map((d) => d.metadata!.name);
+      expect(jobs.sort()).toEqual(rendered.sort());
+    }
+    const selector = /apply -k \S+ -l (\S+)=(\S+)/.exec(commands.find((c) => / -l portable-dapr\.io\/phase=/.test(c))!)!;
+    for (const dir of ['k8s/base', 'k8s/overlays/azure-sql', 'k8s/overlays/servicebus-connection-string']) {
+      const docs = render(dir);
+      const selected = docs.filter((d) => d.metadata?.labels?.[selector[1]!] === selector[2]);
+      // Everything a migration Job needs is in the first apply: its namespace and the ConfigMaps it reads; no app.
+      expect(selected.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'ConfigMap', 'Job', 'Job', 'Namespace']);
+      for (const job of selected.filter((d) => d.kind === 'Job')) {
+        const c = job.spec.template.spec.containers[0];
+        const configMaps = [...c.envFrom.map((e: { configMapRef?: { name: string } }) => e.configMapRef?.name), ...c.env.map((e: { valueFrom?: { configMapKeyRef?: { name: string } } }) => e.valueFrom?.configMapKeyRef?.name)].filter(Boolean);
+        for (const name of configMaps) expect(selected.some((d) => d.kind === 'ConfigMap' && d.metadata!.name === name)).toBe(true);
+      }
+    }
+  });
+
+  it('sets images on container names the Deployments have, and port-forwards to Dapr-enabled Deployments on the sidecar port', () => {
+    const docs = render('k8s/base');
+    const deployment = (name: string) => docs.find((d) => d.kind === 'Deployment' && d.metadata!.name === name);
+    for (const [, name, container] of commands.flatMap((c) => [...c.matchAll(/set image deployment\/(\S+) (\S+)=/g)])) {
+      expect(deployment(name!)!.spec.template.spec.containers.map((c: { name: string }) => c.name)).toContain(container);
+    }
+    const forwards = commands.flatMap((c) => [...c.matchAll(/port-forward deployment\/(\S+) \d+:(\d+)/g)]);
+    expect(forwards.length).toBeGreaterThan(0);
+    for (const [, name, port] of forwards) {
+      expect(deployment(name!)!.spec.template.metadata.annotations['dapr.io/enabled']).toBe('true');
+      expect(port).toBe('3500');
+    }
+  });
+
+  it('invokes only app ids that exist, through their sidecars', () => {
+    const appIds = new Set(render('k8s/base').flatMap((d) => (d.kind === 'Deployment' ? [d.spec.template.metadata.annotations['dapr.io/app-id']] : [])));
+    const invoked = new Set(commands.flatMap((c) => [...c.matchAll(/\/v1\.0\/invoke\/([\w-]+)\/method\//g)].map((m) => m[1])));
+    expect([...invoked].sort()).toEqual([...appIds].sort());
+  });
+
+  it('provisions exactly the topics and subscription the Dapr resources use (asb defaults)', () => {
+    const docs = render('k8s/base');
+    const subs = docs.filter((d) => d.kind === 'Subscription');
+    const main = subs.find((s) => s.spec.deadLetterTopic)!;
+    expect(main.spec.topic).toBe(DEFAULT_PLAN_OPTIONS.topic);
+    expect(main.spec.deadLetterTopic).toBe(DEFAULT_PLAN_OPTIONS.deadLetterTopic);
+    expect(subs.map((s) => s.spec.topic).sort()).toEqual([DEFAULT_PLAN_OPTIONS.topic, DEFAULT_PLAN_OPTIONS.deadLetterTopic].sort());
+    // Dapr's consumerID (the Service Bus subscription name) is the app id of the subscribing app.
+    for (const s of subs) expect(s.scopes).toEqual([DEFAULT_PLAN_OPTIONS.subscription]);
+    const catalogEnv = docs.find((d) => d.kind === 'ConfigMap' && d.metadata!.name!.startsWith('catalog-env-'))!;
+    expect(catalogEnv.data!.PUBSUB_TOPIC).toBe(DEFAULT_PLAN_OPTIONS.topic);
+    const pubsub = docs.find((d) => d.kind === 'Component' && d.metadata!.name === 'pubsub')!;
+    const meta = Object.fromEntries(pubsub.spec.metadata.map((m: { name: string; value?: string }) => [m.name, m.value]));
+    expect(meta.consumerID).toBeUndefined();
+    // daprd renews each message lock well before the subscription's lock duration runs out.
+    expect(Number(meta.lockRenewalInSec) * 2).toBeLessThanOrEqual(isoDurationSeconds(DEFAULT_PLAN_OPTIONS.lockDuration));
+  });
+});

@@ -1,0 +1,428 @@
+/**
+ * Offline validation of everything deployable (npm test): each kustomization under k8s/ rendered with
+ * `kubectl kustomize`, and the local Dapr components (components/, with each broker and SQL variant),
+ * checked against ../shared/schemas by tools/validate. Then broken copies prove each kind of mistake
+ * fails the suite.
+ */
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { findKustomizations, validateComponentsFolder, validateKustomization, validatePath } from '../../tools/validate';
+import { main as validateCli } from '../../tools/validate/cli';
+import { kubectlAvailable, loadPrerequisites, renderKustomization } from '../../tools/validate/load';
+import { SchemaSet } from '../../tools/validate/schemas';
+import { formatProblem, Problem, Resource, SourcedResource, validateDocuments, ValidateOptions } from '../../tools/validate/validate';
+
+const repoRoot = resolve(__dirname, '../..');
+const schemasDir = resolve(__dirname, '../../../shared/schemas');
+const k8sDir = join(repoRoot, 'k8s');
+const componentsDir = join(repoRoot, 'components');
+
+const haveSchemas = existsSync(join(schemasDir, 'kubernetes'));
+const haveKubectl = kubectlAvailable();
+if (!haveSchemas) console.warn(`test/k8s: skipped: the offline schemas folder ../shared/schemas (next to the repository) is absent`);
+else if (!haveKubectl) console.warn('test/k8s: kustomization tests skipped: kubectl (for `kubectl kustomize`) is not on the PATH');
+
+const withSchemas = haveSchemas ? describe : describe.skip;
+const withKubectl = haveSchemas && haveKubectl ? describe : describe.skip;
+
+
+const show = (problems: Problem[]) => problems.map(formatProblem).join('\n');
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+let schemas: SchemaSet;
+beforeAll(() => {
+  if (haveSchemas) schemas = new SchemaSet(schemasDir);
+});
+
+withKubectl('k8s/ kustomizations', () => {
+  const kustomizations = haveKubectl && haveSchemas ? findKustomizations(k8sDir) : [];
+
+  it('covers the base and every overlay', () => {
+    expect(kustomizations.map((k) => k.slice(k8sDir.length + 1)).sort()).toEqual(['base', 'overlays/azure-sql', 'overlays/ingress', 'overlays/servicebus-connection-string']);
+  });
+
+  it.each(kustomizations.map((k) => [k.slice(repoRoot.length + 1), k]))('%s renders and validates with no problem', (_label, dir) => {
+    const { docs, problems } = validateKustomization(dir, schemas, repoRoot);
+    expect(docs.length).toBeGreaterThan(15);
+    expect(show(problems)).toBe('');
+  });
+});
+
+/** The rendered resources of a kustomization, by kind and name. */
+function rendered(dir: string) {
+  const docs = renderKustomization(join(k8sDir, dir), dir).map((d) => d.resource);
+  const get = (kind: string, name: string) => {
+    const found = docs.find((d) => d.kind === kind && d.metadata?.name === name);
+    if (!found) throw new Error(`${dir} renders no ${kind}/${name}`);
+    return found as Resource & { spec: any; scopes?: string[] };
+  };
+  const has = (kind: string, name: string) => docs.some((d) => d.kind === kind && d.metadata?.name === name);
+  const metadata = (name: string) => Object.fromEntries((get('Component', name).spec.metadata as { name: string; value?: string; secretKeyRef?: object }[]).map((m) => [m.name, m.value ?? m.secretKeyRef]));
+  const configMap = (prefix: string) => docs.find((d) => d.kind === 'ConfigMap' && d.metadata!.name!.startsWith(`${prefix}-`)) as Resource & { data: Record<string, string> };
+  return { docs, get, has, metadata, configMap };
+}
+
+withKubectl('what the manifests say (consistency with the issue and the guide)', () => {
+  it('base: both apps with their sidecars, probes, non-root read-only containers and pinned images', () => {
+    const r = rendered('base');
+    for (const [app, port] of [
+      ['catalog', '5001'],
+      ['audit', '5002'],
+    ] as const) {
+      const d = r.get('Deployment', app);
+      const pod = d.spec.template;
+      const a = pod.metadata.annotations;
+      expect(a).toMatchObject({
+        'dapr.io/enabled': 'true',
+        'dapr.io/app-id': app,
+        'dapr.io/app-port': port,
+        'dapr.io/config': `${app}-config`,
+        'dapr.io/enable-app-health-check': 'true',
+        'dapr.io/app-health-check-path': '/healthz',
+        'dapr.io/app-token-secret': `${app}-app-api-token`,
+        'dapr.io/api-token-secret': `${app}-dapr-api-token`,
+        'dapr.io/log-as-json': 'true',
+      });
+      for (const k of ['sidecar-cpu-request', 'sidecar-cpu-limit', 'sidecar-memory-request', 'sidecar-memory-limit', 'graceful-shutdown-seconds', 'block-shutdown-duration']) {
+        expect(a[`dapr.io/${k}`]).toBeDefined();
+      }
+      const c = pod.spec.containers[0];
+      expect(c.image).toBe(`myregistry.azurecr.io/${app}:1.0.0`);
+      expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
+      expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+      expect(c.resources.requests).toBeDefined();
+      expect(c.resources.limits).toBeDefined();
+      // The app token the sidecar sends and the API token the app sends come from the same Secrets.
+      const env = Object.fromEntries((c.env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
+      expect(env.APP_API_TOKEN).toEqual({ name: `${app}-app-api-token`, key: 'token' });
+      expect(env.DAPR_API_TOKEN).toEqual({ name: `${app}-dapr-api-token`, key: 'token' });
+      expect(pod.spec.serviceAccountName).toBe(app);
+      expect(pod.metadata.labels['azure.workload.identity/use']).toBe('true');
+      expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(30);
+      expect(r.configMap(`${app}-env`).data.MIGRATE_ON_START).toBe('false');
+      expect(r.get('Service', app).spec.type).toBe('ClusterIP');
+      expect(r.get('PodDisruptionBudget', app).spec.minAvailable).toBe(1);
+      expect(r.get('HorizontalPodAutoscaler', app).spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: app });
+      const job = r.get('Job', `${app}-migrate`);
+      expect(job.spec.template.spec.containers[0].command).toEqual(['node', 'dist/migrate.js']);
+      expect(job.spec.template.spec.containers[0].image).toBe(c.image);
+      expect(job.spec.template.metadata.annotations['dapr.io/enabled']).toBe('false');
+      expect(r.get('ServiceAccount', app).metadata!.annotations!['azure.workload.identity/client-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('base: Service Bus pub/sub with workload identity and no entity management; PostgreSQL binding with Entra ID', () => {
+    const r = rendered('base');
+    expect(r.get('Component', 'pubsub').spec.type).toBe('pubsub.azure.servicebus.topics');
+    expect(r.metadata('pubsub')).toMatchObject({ namespaceName: 'sb-portable-dapr.servicebus.windows.net', disableEntityManagement: 'true' });
+    expect(r.metadata('pubsub').azureClientId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(r.metadata('pubsub').connectionString).toBeUndefined();
+    expect(r.get('Component', 'pubsub').scopes).toEqual(['catalog', 'audit']);
+    expect(r.get('Component', 'audit-db').spec.type).toBe('bindings.postgresql');
+    expect(r.metadata('audit-db')).toMatchObject({ useAzureAD: 'true', connectionString: { name: 'audit-db-binding', key: 'connectionString' } });
+    expect(r.get('Component', 'audit-db').scopes).toEqual(['audit']);
+    expect(r.get('Component', 'secretstore').spec.type).toBe('secretstores.kubernetes');
+    const subs = r.docs.filter((d) => d.kind === 'Subscription') as (Resource & { spec: any })[];
+    expect(subs.map((s) => [s.apiVersion, s.spec.topic, s.spec.routes.default, s.spec.deadLetterTopic])).toEqual([
+      ['dapr.io/v2alpha1', 'products', '/events/products', 'products-deadletter'],
+      ['dapr.io/v2alpha1', 'products-deadletter', '/events/products-deadletter', undefined],
+    ]);
+    for (const app of ['catalog', 'audit']) {
+      const conf = r.get('Configuration', `${app}-config`).spec;
+      expect(conf.mtls.enabled).toBe(true);
+      expect(conf.tracing.samplingRate).toBeDefined();
+      expect(conf.accessControl.defaultAction).toBe('deny');
+    }
+    expect(r.get('Configuration', 'catalog-config').spec.accessControl.policies).toEqual([]);
+    expect(r.get('Configuration', 'audit-config').spec.accessControl.policies.map((p: { appId: string }) => p.appId)).toEqual(['catalog']);
+  });
+
+  it('servicebus-connection-string: the pub/sub takes a connection string from a Secret instead', () => {
+    const r = rendered('overlays/servicebus-connection-string');
+    const m = r.metadata('pubsub');
+    expect(m.connectionString).toEqual({ name: 'servicebus-connection', key: 'connectionString' });
+    expect(m.namespaceName).toBeUndefined();
+    expect(m.azureClientId).toBeUndefined();
+    expect(m.disableEntityManagement).toBe('true');
+  });
+
+  it('azure-sql: both apps on SQL Server through tedious, audit through Sequelize, no binding', () => {
+    const r = rendered('overlays/azure-sql');
+    expect(r.has('Component', 'audit-db')).toBe(false);
+    expect(r.configMap('catalog-env').data).toMatchObject({ DB_DIALECT: 'mssql', DB_PORT: '1433' });
+    expect(r.configMap('audit-env').data).toMatchObject({ DB_DIALECT: 'mssql', DB_PORT: '1433', AUDIT_SINK: 'sequelize' });
+    expect(r.configMap('azure-settings').data.DB_SERVER).toMatch(/\.database\.windows\.net$/);
+    expect(Object.keys(r.get('Resiliency', 'resiliency').spec.targets.components)).toEqual(['pubsub']);
+    expect(r.metadata('pubsub').namespaceName).toBeDefined();
+  });
+
+  it('ingress: routes only the apps\' API paths, to their own sidecars', () => {
+    const r = rendered('overlays/ingress');
+    const paths = r.get('Ingress', 'portable-dapr').spec.rules[0].http.paths.map((p: { path: string; backend: { service: { name: string } } }) => [p.path, p.backend.service.name]);
+    expect(paths).toEqual([
+      ['/v1.0/invoke/catalog/method/api', 'catalog-dapr'],
+      ['/v1.0/invoke/audit/method/api', 'audit-dapr'],
+    ]);
+    expect(r.get('Deployment', 'catalog').spec.template.metadata.annotations['dapr.io/sidecar-listen-addresses']).toBe('0.0.0.0');
+  });
+
+  it('prerequisites: overlays add and remove secrets of their base', () => {
+    const names = (dir: string) => loadPrerequisites(join(k8sDir, dir)).secrets.map((s) => s.name);
+    expect(names('base')).toEqual([
+      'catalog-dapr-api-token',
+      'catalog-app-api-token',
+      'audit-dapr-api-token',
+      'audit-app-api-token',
+      'catalog-db-credentials',
+      'audit-db-credentials',
+      'audit-db-binding',
+    ]);
+    expect(names('overlays/servicebus-connection-string')).toEqual([...names('base'), 'servicebus-connection']);
+    expect(names('overlays/azure-sql')).toEqual(names('base').filter((n) => n !== 'audit-db-binding'));
+    expect(names('overlays/ingress')).toEqual([...names('base'), 'portable-dapr-tls']);
+  });
+});
+
+withSchemas('local components (components/, brokers/*.yaml, sql/*.yaml)', () => {
+  const sets = haveSchemas ? validateComponentsFolder(componentsDir, new SchemaSet(schemasDir), repoRoot) : [];
+
+  it('covers the default set and each variant', () => {
+    expect(sets.map((s) => s.label)).toEqual([
+      'components',
+      'components + brokers/jetstream.yaml',
+      'components + brokers/mqtt.yaml',
+      'components + brokers/rabbitmq.yaml',
+      'components + sql/mariadb.yaml',
+    ]);
+    expect(sets[0]!.docs.map((d) => `${d.resource.kind}/${d.resource.metadata?.name}`).sort()).toEqual(
+      ['Component/audit-db', 'Component/local-secrets', 'Component/pubsub', 'Configuration/appconfig', 'Resiliency/resiliency', 'Subscription/audit-products', 'Subscription/audit-products-deadletter'].sort(),
+    );
+  });
+
+  it.each(sets.map((s) => [s.label, s]))('%s validates with no problem', (_label, set) => {
+    expect(show(set.problems)).toBe('');
+  });
+});
+
+// ---- broken copies: each kind of mistake is reported ---------------------------------------------
+
+type Doc = Resource & { spec: any; scopes?: string[]; data?: Record<string, string> };
+
+withKubectl('broken copies of the rendered manifests fail', () => {
+  let base: SourcedResource[] = [];
+  let baseOptions: ValidateOptions;
+  let ingress: SourcedResource[] = [];
+  let ingressOptions: ValidateOptions;
+
+  beforeAll(() => {
+    base = renderKustomization(join(k8sDir, 'base'), 'k8s/base');
+    baseOptions = { schemas, mode: 'kubernetes', declaredSecrets: loadPrerequisites(join(k8sDir, 'base')).secrets };
+    ingress = renderKustomization(join(k8sDir, 'overlays/ingress'), 'k8s/overlays/ingress');
+    ingressOptions = { schemas, mode: 'kubernetes', declaredSecrets: loadPrerequisites(join(k8sDir, 'overlays/ingress')).secrets };
+  });
+
+  /** Validates a copy of the base (or ingress overlay) after `mutate`; returns the problems. */
+  function breakAndValidate(mutate: (get: (kind: string, name: string) => Doc, docs: Doc[]) => void, from: 'base' | 'ingress' = 'base', options?: Partial<ValidateOptions>) {
+    const docs = clone((from === 'base' ? base : ingress).map((d) => d.resource)) as Doc[];
+    const get = (kind: string, name: string) => {
+      const d = docs.find((x) => x.kind === kind && (x.metadata?.name === name || x.metadata?.name?.startsWith(`${name}-`)));
+      if (!d) throw new Error(`no ${kind}/${name}`);
+      return d;
+    };
+    mutate(get, docs);
+    return validateDocuments(docs, { ...(from === 'base' ? baseOptions : ingressOptions), ...options });
+  }
+  const podOf = (d: Doc) => d.spec.template;
+  const containerOf = (d: Doc) => d.spec.template.spec.containers[0];
+  const metadataEntry = (d: Doc, name: string) => (d.spec.metadata as { name: string; value?: unknown; secretKeyRef?: { name: string; key: string } }[]).find((m) => m.name === name)!;
+
+  it('the unbroken copies are clean (so each problem below comes from its mutation)', () => {
+    expect(show(breakAndValidate(() => undefined))).toBe('');
+    expect(show(breakAndValidate(() => undefined, 'ingress'))).toBe('');
+  });
+
+  const cases: [string, Parameters<typeof breakAndValidate>[0], Problem['rule'], string, RegExp, ('base' | 'ingress')?][] = [
+    // Schemas
+    ['replicas: "two" (schema)', (get) => (get('Deployment', 'catalog').spec.replicas = 'two'), 'schema', 'Deployment/catalog', /must be integer/],
+    ['a misspelled Deployment field (schema)', (get) => (containerOf(get('Deployment', 'audit')).readinesProbe = {}), 'schema', 'Deployment/audit', /unknown field "readinesProbe"/],
+    ['a misspelled Subscription field (CRD schema)', (get) => (get('Subscription', 'audit-products').spec.deadLetter = 'x'), 'schema', 'Subscription/audit-products', /unknown field "deadLetter"/],
+    ['mtls without its required fields (CRD schema)', (get) => (get('Configuration', 'catalog-config').spec.mtls = { enabled: true }), 'schema', 'Configuration/catalog-config', /must have required property 'sentryAddress'/],
+    ['an unknown field in a Component metadata entry (CRD schema)', (get) => (metadataEntry(get('Component', 'pubsub'), 'lockRenewalInSec') as Record<string, unknown>).values = '1', 'schema', 'Component/pubsub', /unknown field "values"/],
+    ['a bad label in the Deployment metadata (ObjectMeta schema)', (get) => ((get('Deployment', 'catalog').metadata as Record<string, unknown>).label = { a: 'b' }), 'schema', 'Deployment/catalog', /unknown field "label"/],
+    ['a Dapr kind that does not exist', (get) => (get('Subscription', 'audit-products').kind = 'Subscriptions'), 'unknown-kind', 'Subscriptions/audit-products', /no schema for dapr\.io\/v2alpha1 Subscriptions/],
+    ['a Dapr version that does not exist', (get) => (get('Component', 'pubsub').apiVersion = 'dapr.io/v2'), 'unknown-kind', 'Component/pubsub', /no schema for dapr\.io\/v2 Component/],
+    // Component metadata
+    ['a misspelled component metadata name', (get) => (metadataEntry(get('Component', 'pubsub'), 'disableEntityManagement').name = 'disableEntityManagment'), 'component-metadata', 'Component/pubsub', /unknown metadata "disableEntityManagment" .*did you mean "disableEntityManagement"/],
+    ['metadata of another component type', (get) => get('Component', 'audit-db').spec.metadata.push({ name: 'redisHost', value: 'x' }), 'component-metadata', 'Component/audit-db', /unknown metadata "redisHost" for bindings\.postgresql/],
+    [
+      'a missing required metadata (Service Bus without namespaceName nor connectionString)',
+      (get) => (get('Component', 'pubsub').spec.metadata = get('Component', 'pubsub').spec.metadata.filter((m: { name: string }) => m.name !== 'namespaceName')),
+      'component-metadata-required',
+      'Component/pubsub',
+      /no authentication profile .* complete: closest is "Azure AD: Managed identity", which also requires "namespaceName"/,
+    ],
+    [
+      'a missing required metadata within the profile used (Entra ID binding without connectionString)',
+      (get) => (get('Component', 'audit-db').spec.metadata = get('Component', 'audit-db').spec.metadata.filter((m: { name: string }) => m.name !== 'connectionString')),
+      'component-metadata-required',
+      'Component/audit-db',
+      /closest is "Azure AD: Managed identity", which also requires "connectionString"/,
+    ],
+    ['a metadata value of the wrong type', (get) => (metadataEntry(get('Component', 'pubsub'), 'disableEntityManagement').value = 'yes'), 'component-metadata-value', 'Component/pubsub', /"yes" must be true or false/],
+    ['a component version that does not exist', (get) => (get('Component', 'pubsub').spec.version = 'v2'), 'component-type', 'Component/pubsub', /has no version v2 \(known: v1\)/],
+    ['an unknown component type', (get) => (get('Component', 'pubsub').spec.type = 'pubsub.azure.servicebus.topic'), 'component-type', 'Component/pubsub', /unknown component type pubsub\.azure\.servicebus\.topic/],
+    // Dapr annotations
+    ['an unknown Dapr annotation', (get) => (podOf(get('Deployment', 'catalog')).metadata.annotations['dapr.io/app-health-check-pth'] = '/healthz'), 'dapr-annotation', 'Deployment/catalog', /unknown Dapr annotation dapr\.io\/app-health-check-pth \(did you mean dapr\.io\/app-health-check-path\?\)/],
+    ['a Dapr annotation with a bad value', (get) => (podOf(get('Deployment', 'catalog')).metadata.annotations['dapr.io/enabled'] = 'yes'), 'dapr-annotation', 'Deployment/catalog', /dapr\.io\/enabled: "yes" must be "true" or "false"/],
+    ['a Dapr annotation on the Deployment instead of its pod', (get) => (get('Deployment', 'audit').metadata!.annotations = { 'dapr.io/enabled': 'true' }), 'dapr-annotation', 'Deployment/audit', /on the Deployment itself has no effect/],
+    ['a wrong app-port', (get) => (podOf(get('Deployment', 'catalog')).metadata.annotations['dapr.io/app-port'] = '5003'), 'app-port', 'Deployment/catalog', /app-port "5003" is not a containerPort of the pod \(5001\)/],
+    ['an app-port that is not the PORT the app listens on', (get) => (containerOf(get('Deployment', 'audit')).env.find((e: { name: string }) => e.name === 'PORT').value = '8080'), 'app-port', 'Deployment/audit', /differs from the container's PORT "8080"/],
+    ['dapr.io/config naming no Configuration', (get) => (podOf(get('Deployment', 'catalog')).metadata.annotations['dapr.io/config'] = 'catalog-cfg'), 'dapr-config', 'Deployment/catalog', /names Configuration "catalog-cfg", which is not declared/],
+    ['a Dapr app without an app id', (get) => delete podOf(get('Deployment', 'audit')).metadata.annotations['dapr.io/app-id'], 'app-id', 'Deployment/audit', /dapr\.io\/app-id is missing/],
+    ['two Deployments with one app id', (get) => (podOf(get('Deployment', 'audit')).metadata.annotations['dapr.io/app-id'] = 'catalog'), 'app-id', 'Deployment/catalog', /app id "catalog" is also used by Deployment\/audit/],
+    // Scopes and access control
+    ['a component scope naming no app', (get) => (get('Component', 'pubsub').scopes = ['catalog', 'auditt']), 'scopes', 'Component/pubsub', /scope "auditt" names no Dapr app .*did you mean audit\?/],
+    ['a subscription scope naming no app', (get) => (get('Subscription', 'audit-products').scopes = ['audit-service']), 'scopes', 'Subscription/audit-products', /scope "audit-service" names no Dapr app/],
+    ['a subscription for an app the pub/sub is not scoped to', (get) => (get('Component', 'pubsub').scopes = ['catalog']), 'subscription', 'Subscription/audit-products', /not scoped to it/],
+    ['a resiliency scope naming no app', (get) => (get('Resiliency', 'resiliency').scopes = ['catalog', 'audits']), 'scopes', 'Resiliency/resiliency', /scope "audits"/],
+    ['an access-control policy for an unknown app', (get) => (get('Configuration', 'audit-config').spec.accessControl.policies[0].appId = 'frontend'), 'access-control', 'Configuration/audit-config', /policy for app id "frontend", which is no Dapr app here/],
+    ['an access-control policy in the wrong namespace', (get) => (get('Configuration', 'audit-config').spec.accessControl.policies[0].namespace = 'default'), 'access-control', 'Configuration/audit-config', /says namespace "default" but the app runs in "portable-dapr"/],
+    ['an access-control action that is not allow/deny', (get) => (get('Configuration', 'catalog-config').spec.accessControl.defaultAction = 'block'), 'access-control', 'Configuration/catalog-config', /"block" must be allow or deny/],
+    // Secrets
+    ['an env secretKeyRef to an undeclared Secret', (get) => (containerOf(get('Deployment', 'catalog')).env.find((e: { name: string }) => e.name === 'DB_PASSWORD').valueFrom.secretKeyRef.name = 'catalog-db-creds'), 'secret-ref', 'Deployment/catalog', /env DB_PASSWORD references Secret "catalog-db-creds", which is neither in the manifests nor declared/],
+    ['an env secretKeyRef to a key the Secret does not have', (get) => (containerOf(get('Job', 'audit-migrate')).env.find((e: { name: string }) => e.name === 'DB_PASSWORD').valueFrom.secretKeyRef.key = 'pwd'), 'secret-ref', 'Job/audit-migrate', /key "pwd" of Secret "audit-db-credentials", which declares only: password/],
+    ['a component secretKeyRef to an undeclared Secret', (get) => (metadataEntry(get('Component', 'audit-db'), 'connectionString').secretKeyRef!.name = 'audit-db-conn'), 'secret-ref', 'Component/audit-db', /metadata "connectionString" references Secret "audit-db-conn"/],
+    ['an app-token-secret naming an undeclared Secret', (get) => (podOf(get('Deployment', 'audit')).metadata.annotations['dapr.io/app-token-secret'] = 'app-token'), 'secret-ref', 'Deployment/audit', /dapr\.io\/app-token-secret references Secret "app-token"/],
+    ['a component secret store that does not exist', (get) => (get('Component', 'audit-db').auth = { secretStore: 'vault' }), 'secret-store', 'Component/audit-db', /auth\.secretStore "vault" names no secret store component/],
+    ['a TLS secret that is not declared', (get) => (get('Ingress', 'portable-dapr').spec.tls[0].secretName = 'api-tls'), 'secret-ref', 'Ingress/portable-dapr', /TLS references Secret "api-tls"/, 'ingress'],
+    // Credentials in plain text
+    ['a plaintext password in env', (get) => (containerOf(get('Deployment', 'catalog')).env.find((e: { name: string }) => e.name === 'DB_PASSWORD').valueFrom = undefined, (containerOf(get('Deployment', 'catalog')).env.find((e: { name: string }) => e.name === 'DB_PASSWORD').value = 'hunter2')), 'plaintext-credential', 'Deployment/catalog', /env DB_PASSWORD is given in plain text/],
+    ['a plaintext token in a ConfigMap', (get) => (get('ConfigMap', 'catalog-env').data!.APP_API_TOKEN = 's3cr3t'), 'plaintext-credential', 'ConfigMap/catalog-env', /key APP_API_TOKEN looks like a credential/],
+    ['a connection string with a password in a component', (get) => (Object.assign(metadataEntry(get('Component', 'audit-db'), 'connectionString'), { secretKeyRef: undefined, value: 'host=psql user=audit password=hunter2 dbname=audit' })), 'plaintext-credential', 'Component/audit-db', /a password in a connection string in plain text/],
+    ['a Service Bus key in a component', (get) => get('Component', 'pubsub').spec.metadata.push({ name: 'connectionString', value: 'Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=abc=' }), 'plaintext-credential', 'Component/pubsub', /shared access key/],
+    ['a secret metadata field given as a value', (get) => get('Component', 'audit-db').spec.metadata.push({ name: 'password', value: 'hunter2' }), 'plaintext-credential', 'Component/audit-db', /metadata "password" is a credential given as a plain value/],
+    ['a URL with a password', (get) => (containerOf(get('Deployment', 'catalog')).env.push({ name: 'DATABASE_URL', value: 'postgres://catalog:hunter2@psql:5432/catalog' })), 'plaintext-credential', 'Deployment/catalog', /a URL with a password/],
+    ['a Secret with data committed in the manifests', (_get, docs) => docs.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'catalog-db-credentials', namespace: 'portable-dapr' }, spec: undefined, data: { password: 'aHVudGVyMg==' } } as Doc), 'plaintext-credential', 'Secret/catalog-db-credentials', /credentials must not be committed/],
+    // Kubernetes cross references
+    ['an image tagged :latest', (get) => (containerOf(get('Deployment', 'catalog')).image = 'myregistry.azurecr.io/catalog:latest'), 'image-tag', 'Deployment/catalog', /uses :latest/],
+    ['an image without a tag', (get) => (containerOf(get('Job', 'catalog-migrate')).image = 'myregistry.azurecr.io/catalog'), 'image-tag', 'Job/catalog-migrate', /has no tag/],
+    ['a resource without a namespace', (get) => delete get('Component', 'pubsub').metadata!.namespace, 'namespace', 'Component/pubsub', /has no namespace/],
+    ['a Subscription on a pub/sub that does not exist', (get) => (get('Subscription', 'audit-products').spec.pubsubname = 'pubsub-sb'), 'subscription', 'Subscription/audit-products', /pubsubname "pubsub-sb" names no pub\/sub component/],
+    ['a dead-letter topic equal to the topic', (get) => (get('Subscription', 'audit-products').spec.deadLetterTopic = 'products'), 'subscription', 'Subscription/audit-products', /refused events would loop/],
+    ['a resiliency target that is no component', (get) => (get('Resiliency', 'resiliency').spec.targets.components['audit-database'] = { outbound: { retry: 'binding' } }), 'resiliency', 'Resiliency/resiliency', /target component "audit-database" is not declared/],
+    ['a resiliency policy reference that names nothing', (get) => (get('Resiliency', 'resiliency').spec.targets.components.pubsub.outbound.retry = 'publsh'), 'resiliency', 'Resiliency/resiliency', /retry "publsh" names no retry policy/],
+    ['a Service selecting no pod', (get) => (get('Service', 'audit').spec.selector = { 'app.kubernetes.io/name': 'auditlogs' }), 'selector', 'Service/audit', /matches no pod template/],
+    ['a Service targeting a port name the pods lack', (get) => (get('Service', 'catalog').spec.ports[0].targetPort = 'web'), 'selector', 'Service/catalog', /targetPort "web"/],
+    ['an HPA scaling nothing', (get) => (get('HorizontalPodAutoscaler', 'catalog').spec.scaleTargetRef.name = 'catalogue'), 'selector', 'HorizontalPodAutoscaler/catalog', /Deployment\/catalogue is not declared/],
+    ['a PDB selecting no pod', (get) => (get('PodDisruptionBudget', 'audit').spec.selector.matchLabels = { app: 'audit' }), 'selector', 'PodDisruptionBudget/audit', /matches no pod template/],
+    ['a configMapKeyRef to a missing key', (get) => (containerOf(get('Deployment', 'catalog')).env.find((e: { name: string }) => e.name === 'DB_SERVER').valueFrom.configMapKeyRef.key = 'DB_HOST'), 'config-ref', 'Deployment/catalog', /key "DB_HOST" of ConfigMap "azure-settings-/],
+    ['a workload identity ServiceAccount without client id', (get) => delete get('ServiceAccount', 'audit').metadata!.annotations, 'service-account', 'ServiceAccount/audit', /no azure\.workload\.identity\/client-id annotation/],
+    ['a missing ServiceAccount', (get) => (podOf(get('Deployment', 'catalog')).spec.serviceAccountName = 'catalog-sa'), 'service-account', 'Deployment/catalog', /serviceAccountName "catalog-sa" is not declared/],
+    ['an ingress backend that does not exist', (get) => (get('Ingress', 'portable-dapr').spec.rules[0].http.paths[0].backend.service.name = 'catalog-sidecar'), 'ingress-backend', 'Ingress/portable-dapr', /"catalog-sidecar" is neither declared nor the <app-id>-dapr Service/, 'ingress'],
+    ['an ingress to the sidecar service on the wrong port', (get) => (get('Ingress', 'portable-dapr').spec.rules[0].http.paths[1].backend.service.port.number = 3500), 'ingress-backend', 'Ingress/portable-dapr', /port 80, not 3500/, 'ingress'],
+  ];
+
+  // One argument per row (the case), so jest never mistakes a parameter for a done callback.
+  it.each(cases.map((c) => [c[0], c] as const))('%s', (_name, [, mutate, rule, resource, message, from]) => {
+    const problems = breakAndValidate(mutate, from);
+    const match = problems.find((p) => p.rule === rule && p.resource.startsWith(resource) && message.test(p.message));
+    if (!match) throw new Error(`expected a [${rule}] problem on ${resource} matching ${message}; got:\n${show(problems) || '(no problem)'}`);
+  });
+
+  it('reports a declared secret nothing uses', () => {
+    const problems = breakAndValidate(() => undefined, 'base', { declaredSecrets: [...baseOptions.declaredSecrets!, { name: 'old-secret', keys: ['x'] }] });
+    expect(show(problems)).toBe('Secret/old-secret: [secret-ref] declared (prerequisites.yaml) but referenced by nothing: remove it from the list');
+  });
+});
+
+withSchemas('broken copies of the local components fail', () => {
+  const setOf = (variant?: string) => {
+    const sets = validateComponentsFolder(componentsDir, new SchemaSet(schemasDir), repoRoot);
+    return sets.find((s) => s.label === (variant ? `components + ${variant}` : 'components'))!;
+  };
+  const validateLocal = (docs: Resource[]) =>
+    validateDocuments(docs, {
+      schemas,
+      mode: 'self-hosted',
+      appIds: ['catalog', 'audit'],
+      declaredSecrets: Object.keys(JSON.parse(readFileSync(join(componentsDir, 'secrets/secrets.example.json'), 'utf8')) as object).map((name) => ({ name })),
+    });
+  const copy = (variant?: string) => clone(setOf(variant).docs.map((d) => d.resource)) as Doc[];
+  const find = (docs: Doc[], kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata?.name === name)!;
+
+  it('a misspelled Redis metadata name', () => {
+    const docs = copy();
+    find(docs, 'Component', 'pubsub').spec.metadata[0].name = 'redisHots';
+    const problems = validateLocal(docs);
+    expect(problems.some((p) => p.rule === 'component-metadata' && /unknown metadata "redisHots" .*did you mean "redisHost"/.test(p.message))).toBe(true);
+    // redisHost is required by pubsub.redis: its absence is reported too.
+    expect(problems.some((p) => p.rule === 'component-metadata-required' && /"redisHost"/.test(p.message))).toBe(true);
+  });
+
+  it('a RabbitMQ connection string from a secret the local store does not hold', () => {
+    const docs = copy('brokers/rabbitmq.yaml');
+    find(docs, 'Component', 'pubsub').spec.metadata[0].secretKeyRef.name = 'rabbitmq';
+    expect(show(validateLocal(docs))).toMatch(/\[secret-ref\] metadata "connectionString" references Secret "rabbitmq"/);
+  });
+
+  it('a MariaDB binding given its URL with a password in plain text', () => {
+    const docs = copy('sql/mariadb.yaml');
+    find(docs, 'Component', 'audit-db').spec.metadata[0] = { name: 'url', value: 'mysql://root:hunter2@127.0.0.1:3306/audit' };
+    expect(show(validateLocal(docs))).toMatch(/\[plaintext-credential\] a URL with a password/);
+  });
+
+  it('a scope naming an app dapr.yaml does not run', () => {
+    const docs = copy('brokers/jetstream.yaml');
+    find(docs, 'Component', 'pubsub').scopes = ['catalog', 'audit', 'billing'];
+    expect(show(validateLocal(docs))).toMatch(/\[scopes\] scope "billing" names no Dapr app/);
+  });
+
+  it('a required JetStream metadata missing', () => {
+    const docs = copy('brokers/jetstream.yaml');
+    const pubsub = find(docs, 'Component', 'pubsub');
+    pubsub.spec.metadata = pubsub.spec.metadata.filter((m: { name: string }) => m.name !== 'natsURL');
+    expect(show(validateLocal(docs))).toMatch(/\[component-metadata-required\] no authentication profile of pubsub\.jetstream is complete/);
+  });
+
+  it('a Configuration with a tracing typo (CRD schema)', () => {
+    const docs = copy();
+    find(docs, 'Configuration', 'appconfig').spec.tracing.sampleRate = '1';
+    expect(show(validateLocal(docs))).toMatch(/Configuration\/appconfig \/spec\/tracing: \[schema\] unknown field "sampleRate"/);
+  });
+});
+
+withKubectl('a broken copy on disk fails the command line too', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'k8s-broken-'));
+    cpSync(k8sDir, join(dir, 'k8s'), { recursive: true });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reports a misspelled annotation in k8s/base/catalog/deployment.yaml, in every kustomization built on it', () => {
+    const file = join(dir, 'k8s/base/catalog/deployment.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('dapr.io/app-port:', 'dapr.io/app-prot:'));
+    const sets = validatePath(join(dir, 'k8s'), schemas, dir);
+    expect(sets).toHaveLength(4);
+    for (const set of sets) {
+      expect(set.problems.map((p) => `${p.rule} ${p.resource}`)).toContain('dapr-annotation Deployment/catalog');
+    }
+    const out: string[] = [];
+    expect(validateCli([join(dir, 'k8s/base'), '--schemas', schemasDir], (l) => out.push(l), (l) => out.push(l))).toBe(1);
+    expect(out.join('\n')).toMatch(/unknown Dapr annotation dapr\.io\/app-prot \(did you mean dapr\.io\/app-port\?\)/);
+  });
+
+  it('refuses an overlay that removes a secret no base declares', () => {
+    writeFileSync(join(dir, 'k8s/overlays/azure-sql/prerequisites.yaml'), 'removeSecrets: [audit-db-bindings]\n');
+    expect(() => loadPrerequisites(join(dir, 'k8s/overlays/azure-sql'))).toThrow(/removeSecrets names "audit-db-bindings", which no base declares/);
+  });
+
+  it('passes the unbroken repository through the command line', () => {
+    const out: string[] = [];
+    expect(validateCli([k8sDir, '--schemas', schemasDir, '--quiet'], (l) => out.push(l), (l) => out.push(l))).toBe(0);
+    expect(out).toEqual([]);
+  });
+});

@@ -1,0 +1,134 @@
+import { DEFAULT_PLAN_OPTIONS, isoDurationSeconds, PlanOptions } from './provision';
+
+export type Command = 'provision' | 'dlq:peek' | 'dlq:replay' | 'help';
+
+export interface ParsedArgs {
+  command: Command;
+  plan: PlanOptions;
+  /** dlq:*: the topic whose subscription's dead-letter queue to read. */
+  topic: string;
+  /** dlq:*: the subscription (app id). */
+  subscription: string;
+  /** dlq:*: at most this many messages. */
+  max: number;
+  dryRun: boolean;
+  json: boolean;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `usage: npm run asb -- <command> [options]
+
+commands
+  provision    create (or update) the topics and subscriptions the Dapr pub/sub component uses, so the
+               sidecars need no Manage rights (disableEntityManagement: "true"); idempotent
+                 --topic <name>               topic the catalog publishes to (default ${DEFAULT_PLAN_OPTIONS.topic})
+                 --deadletter-topic <name>    Dapr dead-letter topic (default <topic>-deadletter)
+                 --subscription <name>        the consuming app id (default ${DEFAULT_PLAN_OPTIONS.subscription})
+                 --max-delivery-count <n>     (default ${DEFAULT_PLAN_OPTIONS.maxDeliveryCount})
+                 --lock-duration <ISO 8601>   (default ${DEFAULT_PLAN_OPTIONS.lockDuration}, at most PT5M)
+                 --message-ttl <ISO 8601>     (default ${DEFAULT_PLAN_OPTIONS.messageTimeToLive})
+                 --dry-run                    report what would change, change nothing
+  dlq:peek     show messages in a subscription's Service Bus dead-letter queue, without removing them
+  dlq:replay   send them back to the topic and remove them from the dead-letter queue
+                 --topic <name>               (default ${DEFAULT_PLAN_OPTIONS.topic})
+                 --subscription <name>        (default ${DEFAULT_PLAN_OPTIONS.subscription})
+                 --max <n>                    at most n messages (default 100)
+                 --json                       dlq:peek: one JSON document instead of text
+                 --dry-run                    dlq:replay: only peek at what would be replayed
+
+credentials (environment)
+  SERVICEBUS_CONNECTION_STRING, or SERVICEBUS_NAMESPACE with DefaultAzureCredential (az login)`;
+
+const COMMANDS: Command[] = ['provision', 'dlq:peek', 'dlq:replay', 'help'];
+const ENTITY_NAME = /^[A-Za-z0-9][\w.-]{0,259}$/;
+
+const OPTIONS: Record<string, { value: boolean; commands: Command[] }> = {
+  '--topic': { value: true, commands: ['provision', 'dlq:peek', 'dlq:replay'] },
+  '--deadletter-topic': { value: true, commands: ['provision'] },
+  '--subscription': { value: true, commands: ['provision', 'dlq:peek', 'dlq:replay'] },
+  '--max-delivery-count': { value: true, commands: ['provision'] },
+  '--lock-duration': { value: true, commands: ['provision'] },
+  '--message-ttl': { value: true, commands: ['provision'] },
+  '--max': { value: true, commands: ['dlq:peek', 'dlq:replay'] },
+  '--dry-run': { value: false, commands: ['provision', 'dlq:replay'] },
+  '--json': { value: false, commands: ['dlq:peek'] },
+};
+
+function positiveInt(option: string, raw: string, max: number): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new UsageError(`${option} must be an integer from 1 to ${max}, not "${raw}"`);
+  return Number(raw);
+}
+
+function entity(option: string, raw: string): string {
+  if (!ENTITY_NAME.test(raw)) throw new UsageError(`${option} "${raw}" is not a Service Bus entity name`);
+  return raw;
+}
+
+function duration(option: string, raw: string, maxSeconds?: number): string {
+  let seconds: number;
+  try {
+    seconds = isoDurationSeconds(raw);
+  } catch {
+    throw new UsageError(`${option} must be an ISO 8601 duration such as PT1M or P14D, not "${raw}"`);
+  }
+  if (seconds <= 0 || (maxSeconds !== undefined && seconds > maxSeconds)) {
+    throw new UsageError(`${option} must be more than 0${maxSeconds ? ` and at most ${maxSeconds} seconds` : ''}`);
+  }
+  return raw;
+}
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h') return { ...defaults(), command: 'help' };
+  if (!COMMANDS.includes(first as Command)) throw new UsageError(`unknown command "${first}" (one of: ${COMMANDS.join(', ')})`);
+  const command = first as Command;
+  const given = new Map<string, string | true>();
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (name === '--help' || name === '-h') return { ...defaults(), command: 'help' };
+    const spec = OPTIONS[name];
+    if (!spec) throw new UsageError(`unknown option ${name}`);
+    if (!spec.commands.includes(command)) throw new UsageError(`${name} does not apply to ${command}`);
+    if (given.has(name)) throw new UsageError(`${name} is given twice`);
+    if (!spec.value) {
+      if (inline !== undefined) throw new UsageError(`${name} takes no value`);
+      given.set(name, true);
+      continue;
+    }
+    const value = inline ?? rest[++i];
+    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${name} needs a value`);
+    given.set(name, value);
+  }
+  const str = (name: string) => given.get(name) as string | undefined;
+  const topic = str('--topic') !== undefined ? entity('--topic', str('--topic')!) : DEFAULT_PLAN_OPTIONS.topic;
+  const subscription = str('--subscription') !== undefined ? entity('--subscription', str('--subscription')!) : DEFAULT_PLAN_OPTIONS.subscription;
+  const plan: PlanOptions = {
+    topic,
+    deadLetterTopic: str('--deadletter-topic') !== undefined ? entity('--deadletter-topic', str('--deadletter-topic')!) : `${topic}-deadletter`,
+    subscription,
+    maxDeliveryCount: str('--max-delivery-count') !== undefined ? positiveInt('--max-delivery-count', str('--max-delivery-count')!, 2000) : DEFAULT_PLAN_OPTIONS.maxDeliveryCount,
+    lockDuration: str('--lock-duration') !== undefined ? duration('--lock-duration', str('--lock-duration')!, 300) : DEFAULT_PLAN_OPTIONS.lockDuration,
+    messageTimeToLive: str('--message-ttl') !== undefined ? duration('--message-ttl', str('--message-ttl')!) : DEFAULT_PLAN_OPTIONS.messageTimeToLive,
+  };
+  if (plan.deadLetterTopic === plan.topic) throw new UsageError('--deadletter-topic must differ from --topic');
+  return {
+    command,
+    plan,
+    topic,
+    subscription,
+    max: str('--max') !== undefined ? positiveInt('--max', str('--max')!, 100_000) : 100,
+    dryRun: given.has('--dry-run'),
+    json: given.has('--json'),
+  };
+}
+
+function defaults(): Omit<ParsedArgs, 'command'> {
+  return { plan: { ...DEFAULT_PLAN_OPTIONS }, topic: DEFAULT_PLAN_OPTIONS.topic, subscription: DEFAULT_PLAN_OPTIONS.subscription, max: 100, dryRun: false, json: false };
+}
