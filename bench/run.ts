@@ -9,13 +9,13 @@
  * bench/results/ (JSON and an SVG chart) and the table is printed.
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client, Pool } from 'pg';
 import { createTestDatabases, runId } from '../test/support/databases';
+import { productCloudEvent } from '../test/support/scenario';
 import { waitUntil } from '../test/support/wait';
 import { auditCounts, pgQuery } from '../test/support/sql';
 import { PROJECT_ROOT } from '../tools/dapr/versions';
@@ -84,26 +84,10 @@ async function propagation(stack: Stack, dbs: { catalog: string; audit: string }
   return { p50: percentile(delays, 50), p95: percentile(delays, 95), p99: percentile(delays, 99), achieved: fig.rps };
 }
 
-const productEvent = (id: number) => {
-  const eventId = randomUUID();
-  return {
-    entryId: eventId,
-    contentType: 'application/cloudevents+json',
-    event: {
-      specversion: '1.0',
-      id: eventId,
-      source: 'catalog',
-      type: 'product.created',
-      datacontenttype: 'application/json',
-      data: {
-        eventId,
-        eventType: 'product.created',
-        occurredAt: new Date().toISOString(),
-        product: { id, name: `Backlog ${id}`, type: 'Office', price: 2.5 },
-        message: `Product Added. Name - Backlog ${id}, Type - Office, Price - 2.5`,
-      },
-    },
-  };
+/** A bulk publish entry carrying a complete product CloudEvent. */
+const backlogEntry = (productId: number) => {
+  const event = productCloudEvent(productId, { name: `Backlog ${productId}` });
+  return { entryId: event.id, contentType: 'application/cloudevents+json', event };
 };
 
 /** Queues `count` events while audit is stopped, starts it, and measures how fast the backlog drains. */
@@ -112,7 +96,7 @@ async function drain(stack: Stack, dbs: { audit: string }, count: number, firstI
   await audit.stop();
   const catalogSidecar = stack.node('catalog').daprUrl;
   for (let i = 0; i < count; i += 1000) {
-    const entries = Array.from({ length: Math.min(1000, count - i) }, (_, k) => productEvent(firstId + i + k));
+    const entries = Array.from({ length: Math.min(1000, count - i) }, (_, k) => backlogEntry(firstId + i + k));
     const res = await fetch(`${catalogSidecar}/v1.0-alpha1/publish/bulk/pubsub/${stack.topic}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(entries) });
     if (res.status !== 204) throw new Error(`bulk publish: ${res.status} ${await res.text()}`);
   }
@@ -146,7 +130,7 @@ async function rawInsertRate(count: number, rowsPerStatement: number): Promise<n
         while (next < statements) {
           next++;
           const params = Array.from({ length: rowsPerStatement }, (_, k) => {
-            const e = productEvent(k).event;
+            const e = productCloudEvent(k);
             return [e.id, e.type, 'catalog', k, e.data.occurredAt, e.data.message, JSON.stringify(e.data), new Date().toISOString()];
           }).flat();
           await pool.query(sql, params);
@@ -164,7 +148,7 @@ async function rawInsertRate(count: number, rowsPerStatement: number): Promise<n
 /** Redis' own stream rates for an event-sized message: XADD, and XREADGROUP one at a time. */
 function redisRates(count: number): { publish: number; consume: number } {
   const stream = `bench-raw-${runId()}`;
-  const payload = JSON.stringify(productEvent(1).event);
+  const payload = JSON.stringify(productCloudEvent(1));
   const rps = (args: string[]) => {
     const out = execFileSync('redis-benchmark', ['-h', '127.0.0.1', '-p', '6379', '-n', String(count), '-c', '10', '-q', ...args]).toString();
     return Number(/([\d.]+) requests per second/.exec(out)?.[1] ?? NaN);

@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { deleteJetStreamStreams, provisionJetStream } from '../../tools/stack/infra';
 import { deadLetterTopicOf } from '../../tools/stack/resources';
 import { startStack, Stack } from '../../tools/stack/stack';
 import { formatTable } from '../../tools/table';
 import { BROKER_VARIANTS, BROKERS, Broker, SQL_ENGINES, SQL_VARIANTS, SqlEngine } from '../../tools/stack/variants';
 import { createTestDatabases, runId } from '../support/databases';
-import { changeProducts, publishCloudEvent, settledEntries, summarize } from '../support/scenario';
+import { changeProducts, productCloudEvent, publishCloudEvent, settledEntries, summarize } from '../support/scenario';
 import { waitUntil } from '../support/wait';
 
 /**
@@ -109,15 +108,8 @@ describe.each(pairs)('%s × %s', (broker, sql) => {
 
   it('keeps one row when an event is delivered twice', () =>
     step('redelivery', async () => {
-      const eventId = randomUUID();
-      const data = {
-        eventId,
-        eventType: 'product.updated',
-        occurredAt: new Date().toISOString(),
-        product: { id: 424242, name: 'Twice', type: 'T', price: 1 },
-        message: 'Product Updated. Name - Twice, Type - T, Price - 1',
-      };
-      const ce = { specversion: '1.0', id: eventId, source: 'catalog', type: 'product.updated', datacontenttype: 'application/json', data };
+      const ce = productCloudEvent(424242, { eventType: 'product.updated', name: 'Twice' });
+      const eventId = ce.id;
       await publishCloudEvent(stack, ce);
       await publishCloudEvent(stack, ce);
       const rows = await settledEntries(stack, 1, (e) => e.eventId === eventId);

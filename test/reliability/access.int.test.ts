@@ -3,35 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { daprHome, PROJECT_ROOT } from '../../tools/dapr/versions';
 import { ManagedProcess } from '../../tools/stack/process';
-import { startStack, Stack } from '../../tools/stack/stack';
-import { createTestDatabases, runId } from '../support/databases';
+import { runId } from '../support/databases';
+import { stackPerTest } from '../support/lifecycle';
 import { freePort } from '../support/throwaway';
 import { settledEntries } from '../support/scenario';
 import { waitUntil } from '../support/wait';
 
 /** Who may call: app tokens, component scopes, and access control between app ids (with mTLS). */
-let stack: Stack | undefined;
-let cleanups: (() => Promise<void> | void)[] = [];
-
-afterEach(async () => {
-  await stack?.stop();
-  stack = undefined;
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-}, 60_000);
-
-async function databases() {
-  const dbs = await createTestDatabases('postgres', ['catalog', 'audit'], 'acc');
-  cleanups.push(dbs.drop);
-  return dbs.names;
-}
+const { start, onCleanup } = stackPerTest('acc');
 
 describe('reliability: who may call', () => {
   it('with APP_API_TOKEN set, refuses calls without the right dapr-api-token; with DAPR_API_TOKEN, daprd refuses callers without its own', async () => {
     const appToken = `app-${runId()}`;
     const apiToken = `api-${runId()}`;
     const guarded = { APP_API_TOKEN: appToken };
-    stack = await startStack({ ports: 'free', databases: await databases(), topic: `products-${runId()}`, daprApiToken: apiToken, appEnv: { catalog: guarded, audit: guarded }, sidecarEnv: { catalog: guarded, audit: guarded } });
+    const { stack } = await start({ daprApiToken: apiToken, appEnv: { catalog: guarded, audit: guarded }, sidecarEnv: { catalog: guarded, audit: guarded } });
     const catalog = stack.node('catalog');
 
     expect((await fetch(`${catalog.appUrl}/api/products`)).status).toBe(401);
@@ -48,9 +34,9 @@ describe('reliability: who may call', () => {
   }, 120_000);
 
   it('scopes keep the SQL binding away from the catalog', async () => {
-    stack = await startStack({ ports: 'free', databases: await databases(), topic: `products-${runId()}` });
+    const { stack } = await start();
     const components = async (id: 'catalog' | 'audit') =>
-      ((await (await fetch(`${stack!.node(id).daprUrl}/v1.0/metadata`)).json()) as { components: { name: string }[] }).components.map((c) => c.name);
+      ((await (await fetch(`${stack.node(id).daprUrl}/v1.0/metadata`)).json()) as { components: { name: string }[] }).components.map((c) => c.name);
     expect(await components('audit')).toContain('audit-db');
     expect(await components('catalog')).not.toContain('audit-db');
     const res = await fetch(`${stack.node('catalog').daprUrl}/v1.0/bindings/audit-db`, {
@@ -69,7 +55,7 @@ describe('reliability: who may call', () => {
       return;
     }
     const dir = mkdtempSync(join(tmpdir(), 'pdm-sentry-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
     mkdirSync(join(dir, 'creds')); // sentry writes a new CA here (it watches the folder, which must exist)
     writeFileSync(join(dir, 'config.yaml'), 'apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: daprsystem\nspec:\n  mtls:\n    enabled: true\n');
     const [sentryPort, healthPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
@@ -82,16 +68,13 @@ describe('reliability: who may call', () => {
       logFile: join(dir, 'sentry.log'),
     });
     sentry.start();
-    cleanups.push(() => sentry.stop());
+    onCleanup(() => sentry.stop());
     await waitUntil('sentry to write its CA', async () => (existsSync(join(dir, 'creds', 'ca.crt')) ? true : undefined));
     await waitUntil('sentry to be healthy', async () => ((await fetch(`http://127.0.0.1:${healthPort}/healthz`)).ok ? true : undefined));
     const mtlsEnv = { DAPR_TRUST_ANCHORS: readFileSync(join(dir, 'creds', 'ca.crt'), 'utf8') };
     const mtlsArgs = ['--enable-mtls', '--sentry-address', `127.0.0.1:${sentryPort}`];
 
-    stack = await startStack({
-      ports: 'free',
-      databases: await databases(),
-      topic: `products-${runId()}`,
+    const { stack } = await start({
       sidecarEnv: { catalog: mtlsEnv, audit: mtlsEnv },
       sidecarArgs: { catalog: mtlsArgs, audit: mtlsArgs },
       editConfiguration: (spec) => {
@@ -126,7 +109,7 @@ describe('reliability: who may call', () => {
       logFile: join(dir, 'intruder.log'),
     });
     intruder.start();
-    cleanups.push(() => intruder.stop());
+    onCleanup(() => intruder.stop());
     await waitUntil('the intruder sidecar', async () => ((await fetch(`http://127.0.0.1:${http}/v1.0/healthz`)).status === 204 ? true : undefined), 30_000);
     const denied = await fetch(`http://127.0.0.1:${http}/v1.0/invoke/audit/method/api/auditlogs`);
     expect(denied.status).toBe(403);

@@ -1,51 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { startStack, Stack, StackOptions } from '../../tools/stack/stack';
-import { createTestDatabases, runId } from '../support/databases';
+import { stackPerTest } from '../support/lifecycle';
 import { countBy, postProduct, runLoad, scaled } from '../support/load';
-import { publishCloudEvent } from '../support/scenario';
+import { productCloudEvent, publishCloudEvent } from '../support/scenario';
 import { auditCounts, pendingOutbox, pgQuery } from '../support/sql';
 import { sleep, waitUntil } from '../support/wait';
 
 /** Redelivery, poison, replicas and shutdown: at-least-once delivery made effectively-once. */
-let stack: Stack | undefined;
-let cleanups: (() => Promise<void>)[] = [];
+const { start } = stackPerTest('dlv');
 
-async function start(options: Omit<StackOptions, 'databases' | 'ports'> = {}) {
-  const dbs = await createTestDatabases('postgres', ['catalog', 'audit'], 'dlv');
-  cleanups.push(dbs.drop);
-  const topic = `products-${runId()}`;
-  cleanups.push(async () => void execFileSync('redis-cli', ['DEL', topic, `${topic}-deadletter`]));
-  stack = await startStack({ ports: 'free', databases: dbs.names, topic, ...options });
-  return { stack, dbs: dbs.names };
-}
-
-afterEach(async () => {
-  await stack?.stop();
-  stack = undefined;
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-}, 60_000);
-
-const productEvent = (eventId: string, productId: number) => ({
-  specversion: '1.0',
-  id: eventId,
-  source: 'catalog',
-  type: 'product.created',
-  datacontenttype: 'application/json',
-  data: {
-    eventId,
-    eventType: 'product.created',
-    occurredAt: new Date().toISOString(),
-    product: { id: productId, name: `P${productId}`, type: 'T', price: 1 },
-    message: `Product Added. Name - P${productId}, Type - T, Price - 1`,
-  },
-});
 
 describe('reliability: delivery', () => {
   it('redelivery and poison: one row per event, poison dead-lettered and visible, good events not held back', async () => {
     const { stack, dbs } = await start();
-    const twice = productEvent(randomUUID(), 1);
+    const twice = productCloudEvent(1);
     for (let i = 0; i < 5; i++) await publishCloudEvent(stack, twice);
 
     const good = scaled(500);
@@ -53,7 +20,7 @@ describe('reliability: delivery', () => {
     const every = Math.max(1, Math.floor(good / poison));
     const plan: object[] = [];
     for (let i = 0; i < good; i++) {
-      plan.push(productEvent(randomUUID(), 1_000 + i));
+      plan.push(productCloudEvent(1_000 + i));
       if (i % every === 0 && plan.length - i - 1 < poison) plan.push({ specversion: '1.0', id: `poison-${i}`, source: 'catalog', type: 'product.created', datacontenttype: 'application/json', data: { product: 'oops', n: i } });
     }
     const poisonIds = plan.flatMap((e) => ((e as { id: string }).id.startsWith('poison-') ? [(e as { id: string }).id] : []));

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { databaseAdmin } from '../../tools/stack/infra';
-import { startStack, Stack, StackOptions } from '../../tools/stack/stack';
-import { createTestDatabases, runId } from '../support/databases';
+import type { Stack } from '../../tools/stack/stack';
+import { stackPerTest } from '../support/lifecycle';
 import { countBy, postProduct, runLoad, scaled } from '../support/load';
 import { auditCounts, pendingOutbox, pgQuery } from '../support/sql';
 import { ThrowawayPostgres, ThrowawayRedis } from '../support/throwaway';
@@ -14,22 +14,7 @@ import { sleep, waitUntil } from '../support/wait';
  */
 const OUTAGE_SECONDS = Number(process.env.RELIABILITY_OUTAGE_SECONDS ?? 30);
 
-let stack: Stack | undefined;
-let cleanups: (() => Promise<void> | void)[] = [];
-
-async function start(options: Omit<StackOptions, 'databases' | 'ports'>): Promise<{ stack: Stack; dbs: { catalog: string; audit: string } }> {
-  const dbs = await createTestDatabases('postgres', ['catalog', 'audit'], 'rel');
-  cleanups.push(dbs.drop);
-  stack = await startStack({ ports: 'free', databases: dbs.names, topic: `products-${runId()}`, ...options });
-  return { stack, dbs: dbs.names };
-}
-
-afterEach(async () => {
-  await stack?.stop();
-  stack = undefined;
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-}, 60_000);
+const { start, onCleanup } = stackPerTest('rel');
 
 const viaSidecar = (s: Stack) => `${s.node('catalog').daprUrl}/v1.0/invoke/catalog/method`;
 
@@ -55,7 +40,7 @@ describe('reliability: outages', () => {
 
   it('broker down: the API keeps answering, the outbox grows, and every event is delivered once the broker is back', async () => {
     const redis = await ThrowawayRedis.create();
-    cleanups.push(() => redis.destroy());
+    onCleanup(() => redis.destroy());
     const { stack, dbs } = await start({ metadata: { pubsub: { redisHost: redis.address } } });
     const base = viaSidecar(stack);
     const before = scaled(50);
@@ -94,7 +79,7 @@ describe('reliability: outages', () => {
 
   it(`database down under the consumer for ${OUTAGE_SECONDS} s under load: messages are retried, then all land once`, async () => {
     const pg = await ThrowawayPostgres.create();
-    cleanups.push(() => pg.destroy());
+    onCleanup(() => pg.destroy());
     await databaseAdmin('postgres', '127.0.0.1', pg.port).ensureDatabase('audit');
     const { stack } = await start({
       appEnv: { audit: { DB_PORT: String(pg.port), DB_NAME: 'audit' } },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AuditLogDto } from '../../audit/src/models';
 import type { AppId, Stack } from '../../tools/stack/stack';
 import { waitUntil } from './wait';
@@ -78,4 +79,27 @@ export async function publishCloudEvent(stack: Stack, cloudEvent: object, via: A
     body: JSON.stringify(cloudEvent),
   });
   if (res.status !== 204) throw new Error(`publish: ${res.status} ${await res.text()}`);
+}
+
+const VERBS: Record<string, string> = { 'product.created': 'Added', 'product.updated': 'Updated', 'product.deleted': 'Deleted' };
+
+/**
+ * A product event as the catalog publishes it, as a complete CloudEvent, for tests and the benchmark
+ * that publish events themselves (to redeliver one, or to fill a backlog).
+ */
+export function productCloudEvent(productId: number, { eventId = randomUUID(), eventType = 'product.created', name = `P${productId}` } = {}) {
+  return {
+    specversion: '1.0',
+    id: eventId,
+    source: 'catalog',
+    type: eventType,
+    datacontenttype: 'application/json',
+    data: {
+      eventId,
+      eventType,
+      occurredAt: new Date().toISOString(),
+      product: { id: productId, name, type: 'T', price: 1 },
+      message: `Product ${VERBS[eventType]}. Name - ${name}, Type - T, Price - 1`,
+    },
+  };
 }
