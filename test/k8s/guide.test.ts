@@ -58,12 +58,12 @@ describe('docs/deploy-aks.md', () => {
     for (const image of k.images) expect(edit).toContain(`${image.name}=$ACR.azurecr.io/${image.name.split('/').pop()}:1.0.0`);
   });
 
-  it('writes every key of settings.env', () => {
-    const keys = readFileSync(join(k8sDir, 'base/settings.env'), 'utf8')
+  it('writes every key of azure-settings.properties', () => {
+    const keys = readFileSync(join(k8sDir, 'base/azure-settings.properties'), 'utf8')
       .split('\n')
       .filter((l) => /^\w+=/.test(l))
       .map((l) => l.slice(0, l.indexOf('=')));
-    const heredoc = /cat > k8s\/base\/settings\.env <<EOF\n([\s\S]*?)\nEOF/.exec(guide)?.[1] ?? '';
+    const heredoc = /cat > k8s\/base\/azure-settings\.properties <<EOF\n([\s\S]*?)\nEOF/.exec(guide)?.[1] ?? '';
     expect(heredoc.split('\n').map((l) => l.slice(0, l.indexOf('=')))).toEqual(keys);
   });
 

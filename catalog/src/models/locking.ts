@@ -7,7 +7,7 @@ import type { Dialect } from 'sequelize';
  */
 
 /** The oldest unpublished events, locked for this transaction; rows another relay holds are skipped. */
-export function claimPendingEventsSql(dialect: Dialect): string {
+export function claimPendingEventsSql(dialect: Dialect | string): string {
   switch (dialect) {
     case 'mssql':
       return 'SELECT TOP (:limit) * FROM outbox_events WITH (UPDLOCK, READPAST, ROWLOCK) WHERE published_at IS NULL ORDER BY seq';
@@ -22,7 +22,7 @@ export function claimPendingEventsSql(dialect: Dialect): string {
  * One product, locked until the transaction ends, so concurrent changes to it commit (and are
  * recorded in the outbox) one after the other.
  */
-export function selectProductForUpdateSql(dialect: Dialect): string {
+export function selectProductForUpdateSql(dialect: Dialect | string): string {
   switch (dialect) {
     case 'mssql':
       return 'SELECT * FROM products WITH (UPDLOCK, ROWLOCK) WHERE id = :id';

@@ -79,7 +79,7 @@ export class OutboxRelay {
   async runRound(): Promise<RoundResult> {
     if (!(await this.publisher.isReady())) return { claimed: 0, published: 0, failed: true, notReady: true };
     return inTransaction(this.sequelize, async (transaction) => {
-      const events = await this.sequelize.query<OutboxEvent>(claimPendingEventsSql(this.sequelize.getDialect() as never), {
+      const events = await this.sequelize.query<OutboxEvent>(claimPendingEventsSql(this.sequelize.getDialect()), {
         replacements: { limit: this.options.batchSize },
         model: this.outbox,
         mapToModel: true,

@@ -24,7 +24,7 @@ export function productsRouter({ sequelize, models, maxPageSize, onEventCommitte
   const query = pageQuery(maxPageSize);
 
   const lockProduct = async (id: number, transaction: Transaction): Promise<Product> => {
-    const [row] = await sequelize.query<Product>(selectProductForUpdateSql(sequelize.getDialect() as never), {
+    const [row] = await sequelize.query<Product>(selectProductForUpdateSql(sequelize.getDialect()), {
       replacements: { id },
       model: Product,
       mapToModel: true,
