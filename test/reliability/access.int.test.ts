@@ -5,7 +5,7 @@ import { daprHome, PROJECT_ROOT } from '../../tools/dapr/versions';
 import { ManagedProcess } from '../../tools/stack/process';
 import { runId } from '../support/databases';
 import { stackPerTest } from '../support/lifecycle';
-import { freePort } from '../support/throwaway';
+import { freePort } from '../../tools/stack/ports';
 import { settledEntries } from '../support/scenario';
 import { waitUntil } from '../support/wait';
 

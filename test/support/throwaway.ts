@@ -1,6 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../tools/stack/ports';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -8,16 +8,6 @@ import { join } from 'node:path';
  * Servers a test owns: started on a free port in a temporary folder, stopped and started again at will
  * to simulate an outage, and removed at the end. Never the machine's shared servers.
  */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const isRoot = process.getuid?.() === 0;
 

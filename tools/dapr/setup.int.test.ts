@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../test/support/throwaway';
+import { freePort } from '../stack/ports';
 import { waitUntil } from '../../test/support/wait';
 import { DAPR_RUNTIME_VERSION, daprHome, PROJECT_ROOT } from './versions';
 

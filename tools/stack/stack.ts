@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capture } from '../dapr/progress';
 import { daprHome, PROJECT_ROOT } from '../dapr/versions';
+import { freePort } from './ports';
 import { ManagedProcess } from './process';
 import { materializeResources, ResourceSet, ResourceSetOptions } from './resources';
 import { AppSpec, readRunTemplate } from './run-template';
@@ -45,17 +45,6 @@ export interface StackOptions {
   template?: string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function tail(file: string, lines = 25): string {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n') : '(no output)';
