@@ -13,7 +13,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
+import pino from 'pino';
+import { createSequelize, migrate } from '@portable-dapr/common';
+import { interpretProductEvent } from '../audit/src/events/product-event';
+import { migrations as auditMigrations } from '../audit/src/migrations';
+import { insertAuditLogs } from '../audit/src/sinks/sql';
 import { createTestDatabases, runId } from '../test/support/databases';
 import { productCloudEvent } from '../test/support/scenario';
 import { waitUntil } from '../test/support/wait';
@@ -107,21 +112,19 @@ async function drain(stack: Stack, dbs: { audit: string }, count: number, firstI
   return count / ((Date.now() - started) / 1000);
 }
 
-/** The ceiling: the same INSERT the binding runs, straight from a client, 10 at a time (the consumer's concurrency). */
+/**
+ * The ceiling: the very INSERT the binding runs (rendered by the audit service's own statement builder),
+ * on the audit schema (its own migrations), straight from a client, 10 at a time (the consumer's concurrency).
+ */
 async function rawInsertRate(count: number, rowsPerStatement: number): Promise<number> {
-  const db = `bench_raw_${runId()}`;
-  const admin = new Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${db}`);
-  const pool = new Pool({ host: '127.0.0.1', user: 'postgres', database: db, max: 10 });
-  pool.on('error', () => undefined); // idle clients cut by the DROP below
+  const dbs = await createTestDatabases('postgres', ['raw'], 'bench');
+  const pool = new Pool({ host: '127.0.0.1', user: 'postgres', database: dbs.names.raw, max: 10 });
+  pool.on('error', () => undefined); // idle clients cut when the database is dropped
   try {
-    await pool.query(
-      'CREATE TABLE audit_logs (id serial PRIMARY KEY, time_stamp timestamptz(3) NOT NULL, log_message varchar(1000) NOT NULL, event_id varchar(64) NOT NULL UNIQUE, event_type varchar(64) NOT NULL, source varchar(128) NOT NULL, subject_id integer, payload text, recorded_at timestamptz(3) NOT NULL)',
-    );
-    const cols = 8;
-    const values = Array.from({ length: rowsPerStatement }, (_, r) => `(${Array.from({ length: cols }, (_, c) => `$${r * cols + c + 1}`).join(', ')})`).join(', ');
-    const sql = `INSERT INTO audit_logs (event_id, event_type, source, subject_id, time_stamp, log_message, payload, recorded_at) VALUES ${values} ON CONFLICT (event_id) DO NOTHING`;
+    const silent = pino({ level: 'silent' });
+    // Two connections: the migration lock holds one while the migrations run on the other.
+    const sequelize = createSequelize({ dialect: 'postgres', host: '127.0.0.1', port: 5432, user: 'postgres', database: dbs.names.raw, poolMax: 2, ssl: false }, silent);
+    await migrate(sequelize, auditMigrations, silent).finally(() => sequelize.close());
     const statements = Math.ceil(count / rowsPerStatement);
     let next = 0;
     const started = Date.now();
@@ -129,10 +132,12 @@ async function rawInsertRate(count: number, rowsPerStatement: number): Promise<n
       Array.from({ length: 10 }, async () => {
         while (next < statements) {
           next++;
-          const params = Array.from({ length: rowsPerStatement }, (_, k) => {
-            const e = productCloudEvent(k);
-            return [e.id, e.type, 'catalog', k, e.data.occurredAt, e.data.message, JSON.stringify(e.data), new Date().toISOString()];
-          }).flat();
+          const rows = Array.from({ length: rowsPerStatement }, (_, k) => {
+            const result = interpretProductEvent(productCloudEvent(k + 1));
+            if (!result.ok) throw new Error(result.reason);
+            return result.row;
+          });
+          const { sql, params } = insertAuditLogs('postgresql', rows);
           await pool.query(sql, params);
         }
       }),
@@ -140,8 +145,7 @@ async function rawInsertRate(count: number, rowsPerStatement: number): Promise<n
     return (statements * rowsPerStatement) / ((Date.now() - started) / 1000);
   } finally {
     await pool.end();
-    await admin.query(`DROP DATABASE ${db} WITH (FORCE)`);
-    await admin.end();
+    await dbs.drop();
   }
 }
 
