@@ -1,58 +1,86 @@
 /**
- * `npm start [-- --broker redis|rabbitmq|mqtt|jetstream] [--sql postgres|mariadb]`
- * (or DAPR_BROKER / DAPR_SQL): checks the local servers, creates the databases, runs the migrations and
- * starts both apps behind their sidecars as dapr.yaml describes, logs on the console. Ctrl-C stops all.
+ * `npm start [-- --broker redis|rabbitmq|mqtt|jetstream] [--sql postgres|mariadb] [--launcher]`
+ * (or DAPR_BROKER / DAPR_SQL): both apps behind their sidecars, as dapr.yaml describes, logs on the
+ * console. With a Dapr CLI 1.18 on PATH (or in .dapr/bin) this is `dapr run -f .`; otherwise, or with
+ * --launcher, the project's launcher starts the same processes by the same rules (tools/stack).
+ * Ctrl-C stops everything; so does a sidecar or app that fails.
  */
-import { copyFileSync, existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from './dapr/versions';
+import { parseArgs, promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { parseCliVersion } from './dapr/versions-check';
+import { DAPR_CLI_LINE, daprHome, PROJECT_ROOT } from './dapr/versions';
+import { CliRun } from './stack/cli-run';
 import { databaseAdmin, provisionJetStream, requireReachable } from './stack/infra';
 import { DEFAULT_TOPIC } from './stack/resources';
-import { Stack, startStack } from './stack/stack';
-import { BROKER_VARIANTS, parseBroker, parseSqlEngine, SQL_VARIANTS } from './stack/variants';
+import { readRunFile, resolveRunFile, ResolvedApp } from './stack/run-file';
+import { AppId, startStack } from './stack/stack';
+import { BROKER_VARIANTS, parseBroker, parseSqlEngine, SQL_VARIANTS, withVariants } from './stack/variants';
 
-const DATABASES = { catalog: 'catalog', audit: 'audit' };
+const RUN_FILE = join(PROJECT_ROOT, 'dapr.yaml');
 
-function ensureSecretsFile(): void {
-  const dir = join(PROJECT_ROOT, 'components', 'secrets');
-  if (!existsSync(join(dir, 'secrets.json'))) {
-    copyFileSync(join(dir, 'secrets.example.json'), join(dir, 'secrets.json'));
-    console.log('created components/secrets/secrets.json from secrets.example.json (git-ignored; edit it for other servers)');
-  }
-}
-
-function printHowToCall(stack: Stack): void {
-  const catalog = stack.node('catalog').daprUrl;
-  const audit = stack.node('audit').daprUrl;
+function printHowToCall(apps: ResolvedApp[], logs: string): void {
+  const url = (id: string) => `http://127.0.0.1:${apps.find((a) => a.appID === id)?.daprHTTPPort}`;
   console.log(`
 Both apps are running behind their Dapr sidecars. Call them through service invocation:
 
-  curl -i -X POST ${catalog}/v1.0/invoke/catalog/method/api/products \\
+  curl -i -X POST ${url('catalog')}/v1.0/invoke/catalog/method/api/products \\
        -H 'content-type: application/json' -d '{"name":"Pen","type":"Office","price":2.5}'
-  curl ${catalog}/v1.0/invoke/catalog/method/api/products
-  curl ${catalog}/v1.0/invoke/audit/method/api/auditlogs      # the audit API, through the catalog's sidecar
-  curl ${audit}/v1.0/invoke/audit/method/api/deadletters
+  curl ${url('catalog')}/v1.0/invoke/catalog/method/api/products
+  curl ${url('catalog')}/v1.0/invoke/audit/method/api/auditlogs      # the audit API, through the catalog's sidecar
+  curl ${url('audit')}/v1.0/invoke/audit/method/api/deadletters
 
-Logs: this console (also under ${stack.runDir}). Press Ctrl-C to stop everything.
+Logs: ${logs}. Press Ctrl-C to stop everything.
 `);
 }
 
+/** A Dapr CLI of the supported line: on PATH first, then the project's .dapr/bin. */
+async function findCli(): Promise<string | undefined> {
+  for (const candidate of ['dapr', daprHome().cli]) {
+    if (candidate !== 'dapr' && !existsSync(candidate)) continue;
+    try {
+      const { stdout } = await promisify(execFile)(candidate, ['--version'], { timeout: 15_000 });
+      if (parseCliVersion(stdout)?.startsWith(`${DAPR_CLI_LINE}.`)) return candidate;
+    } catch {
+      /* not installed, or not runnable */
+    }
+  }
+  return undefined;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { broker: { type: 'string' }, sql: { type: 'string' } } });
+  const { values } = parseArgs({ options: { broker: { type: 'string' }, sql: { type: 'string' }, launcher: { type: 'boolean', default: false } } });
   const broker = parseBroker(values.broker ?? process.env.DAPR_BROKER);
   const sql = parseSqlEngine(values.sql ?? process.env.DAPR_SQL);
-  console.log(`starting catalog + audit with broker=${broker}, sql=${sql}`);
+  const runFile = withVariants(readRunFile(RUN_FILE), PROJECT_ROOT, broker, sql);
+  const apps = resolveRunFile(runFile, PROJECT_ROOT);
+  const databases = Object.fromEntries(apps.map((a) => [a.appID, a.env.DB_NAME ?? a.appID])) as Record<AppId, string>;
 
   await requireReachable(BROKER_VARIANTS[broker].endpoint);
   await requireReachable(SQL_VARIANTS[sql].endpoint);
   if (broker === 'jetstream') await provisionJetStream(DEFAULT_TOPIC, DEFAULT_TOPIC);
   const admin = databaseAdmin(sql);
-  for (const db of Object.values(DATABASES)) if (await admin.ensureDatabase(db)) console.log(`created database ${db} (${sql})`);
-  ensureSecretsFile();
+  for (const db of Object.values(databases)) if (await admin.ensureDatabase(db)) console.log(`created database ${db} (${sql})`);
 
-  const stack = await startStack({ broker, sql, ports: 'template', runDir: join(PROJECT_ROOT, '.dapr', 'run'), databases: DATABASES, echo: true });
-  printHowToCall(stack);
+  const cli = values.launcher ? undefined : await findCli();
+  const variantNote = broker !== 'redis' || sql !== 'postgres' ? ` with broker=${broker}, sql=${sql}` : '';
+  if (cli) {
+    // The CLI reads a run file from stdin relative to the working directory: the repository.
+    const input = variantNote ? stringify(runFile) : undefined;
+    console.log(`starting catalog + audit${variantNote}: ${cli} run -f ${input ? '- (dapr.yaml with the chosen resources)' : '.'}`);
+    const run = new CliRun(cli, PROJECT_ROOT, apps, input);
+    process.exitCode = await run.run(() => printHowToCall(apps, 'this console (the Dapr CLI prints daprd and app output)'));
+    return;
+  }
+  console.log(
+    values.launcher
+      ? `starting catalog + audit${variantNote} with the project's launcher (--launcher)`
+      : `no Dapr CLI ${DAPR_CLI_LINE} found (PATH, .dapr/bin): starting catalog + audit${variantNote} with the project's launcher, as \`dapr run -f .\` would`,
+  );
+  const stack = await startStack({ root: PROJECT_ROOT, ports: 'file', broker, sql, databases, echo: true });
+  printHowToCall(apps, `this console (also ${stack.logDir})`);
 
   let stopping = false;
   const stop = async (code: number) => {

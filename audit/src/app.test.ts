@@ -82,6 +82,10 @@ describe('audit API (SQLite)', () => {
     expect(await ids('?limit=1&offset=1')).toEqual(['b']);
     expect(await ids(`?from=${encodeURIComponent('2026-01-02T03:04:05.678Z')}&to=${encodeURIComponent('2026-01-02T03:04:05.678Z')}`)).toEqual(['a', 'b', 'c']);
     expect(await ids('?from=2030-01-01T00:00:00Z')).toEqual([]);
+    const page = await request(app()).get('/api/auditlogs?eventType=product.created&limit=1').expect(200);
+    expect(page.headers.link).toBe('<?eventType=product.created&limit=1&offset=1>; rel="next"');
+    expect((await request(app()).get('/api/auditlogs?eventType=product.created&limit=1&offset=1')).headers.link).toBe('<?eventType=product.created&limit=1&offset=2>; rel="next"');
+    expect((await request(app()).get('/api/auditlogs?eventType=product.created&limit=3')).headers.link).toBeUndefined();
     await request(app()).get('/api/auditlogs?from=yesterday').expect(400);
     await request(app()).get('/api/auditlogs?limit=51').expect(400);
   });

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { databaseAdmin } from '../../tools/stack/infra';
 import { startStack, Stack } from '../../tools/stack/stack';
 import { runId } from '../../test/support/databases';
@@ -93,7 +92,7 @@ describe('audit consuming product events through its sidecar', () => {
     pg.stop();
     const ids = Array.from({ length: 5 }, (_, i) => `outage-${i}-${runId()}`);
     for (const id of ids) await publish(cloudEvent(id));
-    const appLog = join(stack.runDir, 'audit.log');
+    const appLog = stack.logOf('audit');
     await waitUntil('RETRY answers in the audit log', async () => (/asking for redelivery/.test(readFileSync(appLog, 'utf8')) ? true : undefined), 30_000);
     pg.start();
     await waitUntil('all five rows', async () => {

@@ -1,3 +1,4 @@
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { badRequest, FieldProblem } from './http';
 
@@ -28,4 +29,18 @@ export function paginationFields(maxPage: number) {
     limit: queryInt().min(1, 'must be at least 1').max(maxPage, `must be at most ${maxPage}`).default(maxPage),
     offset: queryInt().min(0, 'must not be negative').max(2_147_483_647, 'is too large').default(0),
   };
+}
+
+/**
+ * Sets `Link: <?limit=…&offset=…>; rel="next"` when a page came back full. The target is a relative
+ * reference made of a query only: a client resolves it against the URL it requested (RFC 3986 §5.2.2),
+ * so the link stays under whatever prefix the request went through (a sidecar's
+ * /v1.0/invoke/<app-id>/method/...), and the request's other parameters (filters) are kept.
+ */
+export function linkNextPage(req: Request, res: Response, page: { limit: number; offset: number }, returned: number): void {
+  if (returned < page.limit) return;
+  const params = new URLSearchParams(req.query as Record<string, string>);
+  params.set('limit', String(page.limit));
+  params.set('offset', String(page.offset + page.limit));
+  res.setHeader('Link', `<?${params.toString()}>; rel="next"`);
 }

@@ -1,11 +1,13 @@
+import { readFileSync } from 'node:fs';
 import type { AuditLogDto } from '../../audit/src/models';
 import { startStack, Stack } from '../../tools/stack/stack';
 import { createTestDatabases, runId } from '../support/databases';
 import { auditEntries, changeProducts, productCall, settledEntries, summarize } from '../support/scenario';
 
 /**
- * The whole system as `npm start` runs it: two daprd sidecars, both apps as processes, Redis Streams and
- * PostgreSQL, reached only through Dapr service invocation.
+ * The whole system as `dapr run -f .` runs it (tools/stack starts the committed dapr.yaml by the CLI's
+ * rules, with free ports and its own databases, topic and .dapr folder): two daprd sidecars, both apps,
+ * Redis Streams and PostgreSQL, reached only through Dapr service invocation.
  */
 describe('catalog + audit through their sidecars (Redis Streams, PostgreSQL)', () => {
   let stack: Stack;
@@ -59,5 +61,34 @@ describe('catalog + audit through their sidecars (Redis Streams, PostgreSQL)', (
     expect((await stack.invoke('audit', 'PUT', `/api/auditlogs/${entry.id}`, { body: { logMessage: 'x', timeStamp: new Date().toISOString() } })).status).toBe(403);
     expect((await stack.invoke('audit', 'DELETE', `/api/auditlogs/${entry.id}`)).status).toBe(403);
     expect((await stack.invoke('audit', 'GET', '/api/deadletters')).status).toBe(200);
+  });
+
+  it('pages through the sidecar: each rel="next" link, resolved against the URL requested, stays under the invocation path', async () => {
+    for (const [app, path] of [
+      ['catalog', '/api/products'],
+      ['audit', '/api/auditlogs'],
+    ] as const) {
+      const seen: number[] = [];
+      let url: string | undefined = `${stack.node('catalog').daprUrl}/v1.0/invoke/${app}/method${path}?limit=1`;
+      while (url) {
+        const res: Response = await fetch(url);
+        expect(res.status).toBe(200);
+        seen.push(...((await res.json()) as { id: number }[]).map((r) => r.id));
+        const next = /^<([^>]*)>; rel="next"$/.exec(res.headers.get('link') ?? '')?.[1];
+        url = next === undefined ? undefined : new URL(next, url).href;
+        if (url) expect(url).toContain(`/v1.0/invoke/${app}/method${path}?`);
+      }
+      const all = ((await (await stack.invoke(app, 'GET', path)).json()) as { id: number }[]).map((r) => r.id);
+      expect(all.length).toBeGreaterThan(1);
+      expect(seen).toEqual(all);
+    }
+  });
+
+  it('started both sidecars with no warning or error but those of a local run without mTLS, placement and scheduler', () => {
+    const inherent = [/mTLS is disabled/, /placement service is not configured/, /No scheduler host addresses provided/];
+    for (const id of ['catalog', 'audit']) {
+      const lines = readFileSync(stack.logOf(`${id}-daprd`), 'utf8').split('\n');
+      expect(lines.filter((l) => /level=(warning|error|fatal)/.test(l) && !inherent.some((p) => p.test(l)))).toEqual([]);
+    }
   });
 });

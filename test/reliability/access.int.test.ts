@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { daprHome, PROJECT_ROOT } from '../../tools/dapr/versions';
 import { ManagedProcess } from '../../tools/stack/process';
 import { runId } from '../support/databases';
@@ -14,10 +15,8 @@ const { start, onCleanup } = stackPerTest('acc');
 
 describe('reliability: who may call', () => {
   it('with APP_API_TOKEN set, refuses calls without the right dapr-api-token; with DAPR_API_TOKEN, daprd refuses callers without its own', async () => {
-    const appToken = `app-${runId()}`;
-    const apiToken = `api-${runId()}`;
-    const guarded = { APP_API_TOKEN: appToken };
-    const { stack } = await start({ daprApiToken: apiToken, appEnv: { catalog: guarded, audit: guarded }, sidecarEnv: { catalog: guarded, audit: guarded } });
+    // Set where a CLI user sets them, in the environment `dapr run` runs in: daprd and the apps inherit it.
+    const { stack } = await start({ env: { APP_API_TOKEN: `app-${runId()}`, DAPR_API_TOKEN: `api-${runId()}` } });
     const catalog = stack.node('catalog');
 
     expect((await fetch(`${catalog.appUrl}/api/products`)).status).toBe(401);
@@ -51,7 +50,7 @@ describe('reliability: who may call', () => {
   it('access control (with mTLS from a local sentry) lets the catalog call the audit API and denies another app id', async () => {
     const sentryBin = daprHome().sentry;
     if (!existsSync(sentryBin)) {
-      console.warn(`skipping the access-control check: ${sentryBin} is missing (npm run setup:dapr builds it)`);
+      console.warn(`skipping the access-control check: ${sentryBin} is missing (npm run setup builds it)`);
       return;
     }
     const dir = mkdtempSync(join(tmpdir(), 'pdm-sentry-'));
@@ -71,43 +70,38 @@ describe('reliability: who may call', () => {
     onCleanup(() => sentry.stop());
     await waitUntil('sentry to write its CA', async () => (existsSync(join(dir, 'creds', 'ca.crt')) ? true : undefined));
     await waitUntil('sentry to be healthy', async () => ((await fetch(`http://127.0.0.1:${healthPort}/healthz`)).ok ? true : undefined));
+    // The run file's Configuration with mTLS on (the CLI then adds --enable-mtls and a sentry address)
+    // and access control: the audit API answers the catalog (and itself) only.
+    const config = join(dir, 'configuration.yaml');
+    const committed = parse(readFileSync(join(PROJECT_ROOT, 'components', 'configuration.yaml'), 'utf8')) as { spec: Record<string, unknown> };
+    committed.spec.mtls = { enabled: true };
+    committed.spec.accessControl = {
+      defaultAction: 'deny',
+      trustDomain: 'public',
+      policies: [
+        { appId: 'catalog', defaultAction: 'allow', trustDomain: 'public', namespace: 'default' },
+        { appId: 'audit', defaultAction: 'allow', trustDomain: 'public', namespace: 'default' },
+      ],
+    };
+    writeFileSync(config, stringify(committed));
     const mtlsEnv = { DAPR_TRUST_ANCHORS: readFileSync(join(dir, 'creds', 'ca.crt'), 'utf8') };
-    const mtlsArgs = ['--enable-mtls', '--sentry-address', `127.0.0.1:${sentryPort}`];
-
-    const { stack } = await start({
-      sidecarEnv: { catalog: mtlsEnv, audit: mtlsEnv },
-      sidecarArgs: { catalog: mtlsArgs, audit: mtlsArgs },
-      editConfiguration: (spec) => {
-        spec.mtls = { enabled: true };
-        // The audit API answers the catalog (and itself) only; anyone else is denied.
-        spec.accessControl = {
-          defaultAction: 'deny',
-          trustDomain: 'public',
-          policies: [
-            { appId: 'catalog', defaultAction: 'allow', trustDomain: 'public', namespace: 'default' },
-            { appId: 'audit', defaultAction: 'allow', trustDomain: 'public', namespace: 'default' },
-          ],
-        };
-      },
-    });
+    const sentryAddress = `127.0.0.1:${sentryPort}`;
+    const { stack } = await start({ env: mtlsEnv, configFile: config, sentryAddress });
     expect((await stack.invoke('audit', 'GET', '/api/auditlogs', { via: 'catalog' })).status).toBe(200);
 
+    // Another app id with the same components and configuration, started like the others' sidecars.
+    const catalog = stack.node('catalog');
     const [http, grpc, internal, metrics] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const intruder = new ManagedProcess({
-      name: 'intruder-daprd',
-      command: daprHome().daprd,
-      args: [
-        '--app-id', 'intruder',
-        '--dapr-http-port', `${http}`, '--dapr-grpc-port', `${grpc}`, '--dapr-internal-grpc-port', `${internal}`, '--metrics-port', `${metrics}`,
-        '--dapr-listen-addresses', '127.0.0.1',
-        '--resources-path', join(stack.runDir, 'resources'),
-        '--config', join(stack.runDir, 'configuration.yaml'),
-        ...mtlsArgs,
-      ],
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...mtlsEnv },
-      logFile: join(dir, 'intruder.log'),
-    });
+    const args = catalog.daprd.args.slice();
+    const set = (flag: string, value: string) => (args[args.indexOf(flag) + 1] = value);
+    set('--app-id', 'intruder');
+    set('--dapr-http-port', `${http}`);
+    set('--dapr-grpc-port', `${grpc}`);
+    set('--dapr-internal-grpc-port', `${internal}`);
+    set('--metrics-port', `${metrics}`);
+    // No app behind this one: no app port, nothing to health-check.
+    for (const [flag, values] of [['--app-port', 1], ['--app-health-check-path', 1], ['--app-health-probe-interval', 1], ['--enable-app-health-check', 0]] as const) args.splice(args.indexOf(flag), 1 + values);
+    const intruder = new ManagedProcess({ name: 'intruder-daprd', command: catalog.daprd.file, args, cwd: catalog.daprd.cwd, env: catalog.daprd.env, logFile: join(dir, 'intruder.log') });
     intruder.start();
     onCleanup(() => intruder.stop());
     await waitUntil('the intruder sidecar', async () => ((await fetch(`http://127.0.0.1:${http}/v1.0/healthz`)).status === 204 ? true : undefined), 30_000);

@@ -46,7 +46,7 @@ describe('reliability: delivery', () => {
   }, 180_000);
 
   it('replicas: two instances of each app race their migrations and share the work without double publishing', async () => {
-    const { stack, dbs } = await start({ replicas: { catalog: 2, audit: 2 }, migrate: false, appEnv: { catalog: { MIGRATE_ON_START: 'true' }, audit: { MIGRATE_ON_START: 'true' } } });
+    const { stack, dbs } = await start({ replicas: { catalog: 2, audit: 2 } });
     expect((await pgQuery<{ n: string }>(dbs.catalog, 'SELECT count(*) AS n FROM schema_migrations'))[0]!.n).toBe('2');
     expect((await pgQuery<{ n: string }>(dbs.audit, 'SELECT count(*) AS n FROM schema_migrations'))[0]!.n).toBe('2');
     const n = scaled(400);

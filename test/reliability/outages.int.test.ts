@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { databaseAdmin } from '../../tools/stack/infra';
 import type { Stack } from '../../tools/stack/stack';
 import { stackPerTest } from '../support/lifecycle';
@@ -94,7 +93,7 @@ describe('reliability: outages', () => {
       statuses.push(...(await runLoad(5, 5, () => postProduct(base, `Outage ${i++}`))));
       await sleep(200);
     }
-    expect(/asking for redelivery/.test(readFileSync(join(stack.runDir, 'audit.log'), 'utf8'))).toBe(true);
+    expect(/asking for redelivery/.test(readFileSync(stack.logOf('audit'), 'utf8'))).toBe(true);
     pg.start();
     expect(countBy(statuses)).toEqual({ 201: statuses.length });
     await expectAudited('audit', { 'product.created': statuses.length }, 180_000, pg.port);

@@ -60,8 +60,14 @@ function postgresAdmin(host: string, port: number): DatabaseAdmin {
       withClient(async (c) => {
         const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [checkedName(name)]);
         if (exists.rowCount) return false;
-        await c.query(`CREATE DATABASE ${name} ENCODING 'UTF8' TEMPLATE template0`);
-        return true;
+        try {
+          await c.query(`CREATE DATABASE ${name} ENCODING 'UTF8' TEMPLATE template0`);
+          return true;
+        } catch (err) {
+          // Another setup created it meanwhile: duplicate_database, or the catalog's unique index.
+          if (['42P04', '23505'].includes((err as { code?: string }).code ?? '')) return false;
+          throw err;
+        }
       }),
     dropDatabase: (name) => withClient(async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${checkedName(name)} WITH (FORCE)`))),
   };
@@ -79,10 +85,9 @@ function mariadbAdmin(host: string, port: number): DatabaseAdmin {
   return {
     ensureDatabase: (name) =>
       withConn(async (c) => {
-        const rows = (await c.query('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [checkedName(name)])) as unknown[];
-        if (rows.length) return false;
-        await c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-        return true;
+        // IF NOT EXISTS makes concurrent setups safe; a database that was already there affects no row.
+        const result = (await c.query(`CREATE DATABASE IF NOT EXISTS \`${checkedName(name)}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)) as { affectedRows: number };
+        return result.affectedRows === 1;
       }),
     dropDatabase: (name) => withConn(async (c) => void (await c.query(`DROP DATABASE IF EXISTS \`${checkedName(name)}\``))),
   };

@@ -1,59 +1,35 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { materializeResources } from './resources';
+import { editResourceFolders } from './resources';
 
-type Doc = { kind: string; metadata: { name: string }; spec: { type?: string; topic?: string; deadLetterTopic?: string; metadata?: { name: string; value?: string }[]; nameResolution?: { configuration: { connectionString: string } } } };
+const COMPONENTS = resolve(__dirname, '..', '..', 'components');
+const docsIn = (dir: string) => readdirSync(dir).flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as { kind: string; spec: any }));
 
-function load(dir: string): Doc[] {
-  return readdirSync(dir).flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Doc));
-}
-
-describe('component sets', () => {
+describe("a test stack's resources", () => {
   let out: string;
   beforeEach(() => (out = mkdtempSync(join(tmpdir(), 'pdm-res-'))));
   afterEach(() => rmSync(out, { recursive: true, force: true }));
+  const committed = ['shared', 'brokers/redis', 'sql/postgres'].map((d) => join(COMPONENTS, d));
 
-  const component = (docs: Doc[], name: string) => docs.filter((d) => d.kind === 'Component' && d.metadata.name === name);
-
-  it('uses the default Redis pub/sub and PostgreSQL binding as committed', () => {
-    const set = materializeResources({ broker: 'redis', sql: 'postgres', outDir: out, nameResolutionFile: '/x/nr.db' });
-    const docs = load(set.resourcesDir);
-    expect(component(docs, 'pubsub').map((d) => d.spec.type)).toEqual(['pubsub.redis']);
-    expect(component(docs, 'audit-db').map((d) => d.spec.type)).toEqual(['bindings.postgresql']);
-    expect(docs.filter((d) => d.kind === 'Subscription')).toHaveLength(2);
-    expect(docs.filter((d) => d.kind === 'Resiliency')).toHaveLength(1);
+  it('are the committed folders themselves when nothing is changed', () => {
+    expect(editResourceFolders(committed, {}, out)).toEqual(committed);
+    expect(editResourceFolders(committed, { topic: 'products' }, out)).toEqual(committed);
   });
 
-  it.each([
-    ['rabbitmq', 'mariadb', 'pubsub.rabbitmq', 'bindings.mysql'],
-    ['mqtt', 'postgres', 'pubsub.mqtt3', 'bindings.postgresql'],
-    ['jetstream', 'mariadb', 'pubsub.jetstream', 'bindings.mysql'],
-  ] as const)('swaps in %s and %s under the same component names', (broker, sql, pubsubType, bindingType) => {
-    const docs = load(materializeResources({ broker, sql, outDir: out, nameResolutionFile: '/x/nr.db' }).resourcesDir);
-    expect(component(docs, 'pubsub').map((d) => d.spec.type)).toEqual([pubsubType]);
-    expect(component(docs, 'audit-db').map((d) => d.spec.type)).toEqual([bindingType]);
-  });
-
-  it('points the secret store at the run’s secrets, retargets the topic and sets metadata overrides', () => {
-    const set = materializeResources({
-      broker: 'redis',
-      sql: 'postgres',
-      outDir: out,
-      nameResolutionFile: '/x/nr.db',
-      secrets: { 'audit-db-postgresql': 'host=h dbname=d' },
-      topic: 'products-run1',
-      metadata: { pubsub: { redisHost: '127.0.0.1:7777' } },
-    });
-    const docs = load(set.resourcesDir);
-    const store = component(docs, 'local-secrets')[0]!;
-    expect(store.spec.metadata).toContainEqual({ name: 'secretsFile', value: join(out, 'secrets.json') });
-    expect(JSON.parse(readFileSync(join(out, 'secrets.json'), 'utf8'))).toEqual({ 'audit-db-postgresql': 'host=h dbname=d' });
-    expect(component(docs, 'pubsub')[0]!.spec.metadata).toContainEqual({ name: 'redisHost', value: '127.0.0.1:7777' });
-    const subs = docs.filter((d) => d.kind === 'Subscription').map((d) => [d.spec.topic, d.spec.deadLetterTopic]);
-    expect(subs).toEqual(expect.arrayContaining([['products-run1', 'products-run1-deadletter'], ['products-run1-deadletter', undefined]]));
-    const config = parseAllDocuments(readFileSync(set.configFile, 'utf8'))[0]!.toJS() as Doc;
-    expect(config.spec.nameResolution!.configuration.connectionString).toBe('/x/nr.db');
+  it('copy only the folders an edit applies to, changing only that', () => {
+    const [shared, broker, sql] = editResourceFolders(committed, { topic: 'products-run1', metadata: { pubsub: { redisHost: '127.0.0.1:7777' } } }, out);
+    expect(sql).toBe(committed[2]);
+    const subs = docsIn(shared!).filter((d) => d.kind === 'Subscription').map((d) => [d.spec.topic, d.spec.deadLetterTopic]);
+    expect(subs).toEqual([
+      ['products-run1', 'products-run1-deadletter'],
+      ['products-run1-deadletter', undefined],
+    ]);
+    // The other files of the copied folder are byte for byte the committed ones (relative paths included).
+    expect(readFileSync(join(shared!, 'secretstore.yaml'), 'utf8')).toBe(readFileSync(join(committed[0]!, 'secretstore.yaml'), 'utf8'));
+    const pubsub = docsIn(broker!).find((d) => d.kind === 'Component')!;
+    expect(pubsub.spec.metadata).toContainEqual({ name: 'redisHost', value: '127.0.0.1:7777' });
+    expect(pubsub.spec.metadata).toContainEqual({ name: 'concurrency', value: '100' });
   });
 });

@@ -1,43 +1,19 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Document, parseAllDocuments } from 'yaml';
-import { BROKER_VARIANTS, Broker, COMPONENTS_DIR, SQL_VARIANTS, SqlEngine } from './variants';
 
 export const DEFAULT_TOPIC = 'products';
 export const deadLetterTopicOf = (topic: string) => `${topic}-deadletter`;
 
-export interface ResourceSetOptions {
-  broker: Broker;
-  sql: SqlEngine;
-  /** Where the resolved set is written (resources/, configuration.yaml, secrets.json). */
-  outDir: string;
-  /** Secrets for the local file store; when omitted the committed path (components/secrets/secrets.json) stays. */
-  secrets?: Record<string, string>;
+/** What a test stack changes in the run file's resources; everything else is used as committed. */
+export interface ResourceEdits {
+  /** A topic other than `products` (tests use one per run, so runs never share messages). */
+  topic?: string;
   /** Metadata values to set per component name, e.g. { pubsub: { redisHost: '127.0.0.1:6390' } }. */
   metadata?: Record<string, Record<string, string>>;
-  /** A topic other than `products` (tests use one per run so runs never share messages). */
-  topic?: string;
-  /** The SQLite file sidecars of this run resolve each other through. */
-  nameResolutionFile: string;
-  /** A last change to the Configuration (tests add access control). */
-  editConfiguration?: (spec: Record<string, unknown>) => void;
 }
 
-export interface ResourceSet {
-  resourcesDir: string;
-  configFile: string;
-}
-
-type Resource = { kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> };
-
-function readDocs(file: string): Document[] {
-  return parseAllDocuments(readFileSync(file, 'utf8')).filter((d) => d.contents !== null) as Document[];
-}
-
-const keyOf = (d: Document) => {
-  const r = d.toJS() as Resource;
-  return `${r.kind}/${r.metadata?.name}`;
-};
+type Resource = { kind?: string; metadata?: { name?: string }; spec?: { topic?: string } };
 
 function setMetadata(doc: Document, values: Record<string, string>): void {
   const items = (doc.getIn(['spec', 'metadata']) as { items: unknown[] } | undefined)?.items ?? [];
@@ -49,46 +25,6 @@ function setMetadata(doc: Document, values: Record<string, string>): void {
   }
 }
 
-/**
- * Resolves the component set for a run: the defaults in components/, with the chosen broker's and SQL
- * engine's component replacing the default of the same kind and name, then run-specific values applied.
- */
-export function materializeResources(o: ResourceSetOptions): ResourceSet {
-  const replacements = [BROKER_VARIANTS[o.broker].componentFile, SQL_VARIANTS[o.sql].componentFile].filter((f): f is string => !!f).flatMap(readDocs);
-  const replaced = new Set(replacements.map(keyOf));
-  const defaults = readdirSync(COMPONENTS_DIR)
-    .filter((f) => /\.ya?ml$/.test(f) && f !== 'configuration.yaml')
-    .sort()
-    .flatMap((f) => readDocs(join(COMPONENTS_DIR, f)))
-    .filter((d) => !replaced.has(keyOf(d)));
-  const docs = [...defaults, ...replacements];
-
-  const resourcesDir = join(o.outDir, 'resources');
-  mkdirSync(resourcesDir, { recursive: true });
-  const secretsFile = join(o.outDir, 'secrets.json');
-  if (o.secrets) writeFileSync(secretsFile, JSON.stringify(o.secrets, null, 2));
-
-  for (const doc of docs) {
-    const r = doc.toJS() as Resource;
-    const name = r.metadata?.name ?? '';
-    if (r.kind === 'Component' && r.spec?.type === 'secretstores.local.file' && o.secrets) setMetadata(doc, { secretsFile });
-    if (r.kind === 'Component' && o.metadata?.[name]) setMetadata(doc, o.metadata[name]);
-    if (r.kind === 'Subscription' && o.topic) retargetSubscription(doc, o.topic);
-  }
-  docs.forEach((doc, i) => writeFileSync(join(resourcesDir, `${String(i).padStart(2, '0')}-${keyOf(doc).replace('/', '-').toLowerCase()}.yaml`), doc.toString()));
-
-  const [config] = readDocs(join(COMPONENTS_DIR, 'configuration.yaml'));
-  config!.setIn(['spec', 'nameResolution', 'configuration', 'connectionString'], o.nameResolutionFile);
-  if (o.editConfiguration) {
-    const spec = config!.toJS().spec as Record<string, unknown>;
-    o.editConfiguration(spec);
-    config!.set('spec', config!.createNode(spec));
-  }
-  const configFile = join(o.outDir, 'configuration.yaml');
-  writeFileSync(configFile, config!.toString());
-  return { resourcesDir, configFile };
-}
-
 function retargetSubscription(doc: Document, topic: string): void {
   const current = doc.getIn(['spec', 'topic']);
   if (current === DEFAULT_TOPIC) {
@@ -97,4 +33,43 @@ function retargetSubscription(doc: Document, topic: string): void {
   } else if (current === deadLetterTopicOf(DEFAULT_TOPIC)) {
     doc.setIn(['spec', 'topic'], deadLetterTopicOf(topic));
   }
+}
+
+/** Applies the edits to one YAML file's documents; returns the new text, or undefined if nothing applied. */
+function editedText(text: string, edits: ResourceEdits): string | undefined {
+  const docs = parseAllDocuments(text) as Document[];
+  let changed = false;
+  for (const doc of docs) {
+    const r = doc.toJS() as Resource | null;
+    const values = r?.kind === 'Component' ? edits.metadata?.[r.metadata?.name ?? ''] : undefined;
+    if (values) {
+      setMetadata(doc, values);
+      changed = true;
+    }
+    if (r?.kind === 'Subscription' && edits.topic && edits.topic !== DEFAULT_TOPIC) {
+      retargetSubscription(doc, edits.topic);
+      changed = true;
+    }
+  }
+  return changed ? docs.map((d) => d.toString()).join('') : undefined;
+}
+
+/**
+ * The resources folders a test stack runs with: each folder of `paths` that an edit applies to is copied
+ * under `outDir` with only that edit made (every other file and value as committed, relative paths
+ * included); the others are used in place.
+ */
+export function editResourceFolders(paths: string[], edits: ResourceEdits, outDir: string): string[] {
+  return paths.map((dir, i) => {
+    const files = readdirSync(dir);
+    const edited = new Map(files.map((f) => [f, /\.ya?ml$/.test(f) ? editedText(readFileSync(join(dir, f), 'utf8'), edits) : undefined]));
+    if (![...edited.values()].some((t) => t !== undefined)) return dir;
+    const copy = join(outDir, `${i}-${basename(dir)}`);
+    mkdirSync(copy, { recursive: true });
+    for (const [file, text] of edited) {
+      if (text === undefined) copyFileSync(join(dir, file), join(copy, file));
+      else writeFileSync(join(copy, file), text);
+    }
+    return copy;
+  });
 }

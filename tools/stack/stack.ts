@@ -1,50 +1,56 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { capture } from '../dapr/progress';
-import { daprHome, PROJECT_ROOT } from '../dapr/versions';
+import { dirname, join, relative, resolve } from 'node:path';
+import { DAPR_RUNTIME_VERSION, PROJECT_ROOT } from '../dapr/versions';
+import { appInvocation, CLI_SENTRY_ADDRESS, CliContext, daprdInvocation, Invocation } from './cli-model';
+import { localSecrets, secretsFileOf, writeSecretsFile } from './local-state';
 import { freePort } from './ports';
 import { ManagedProcess } from './process';
-import { materializeResources, ResourceSet, ResourceSetOptions } from './resources';
-import { AppSpec, readRunTemplate } from './run-template';
-import { Broker, SQL_VARIANTS, SqlEngine } from './variants';
+import { editResourceFolders, ResourceEdits } from './resources';
+import { readRunFile, ResolvedApp, resolveRunFile, RunFile, RunFileApp } from './run-file';
+import { Broker, SqlEngine, withVariants } from './variants';
 
 export type AppId = 'catalog' | 'audit';
 
 export interface StackOptions {
+  /** The run file; the repository's dapr.yaml by default. */
+  runFile?: string;
   broker?: Broker;
   sql?: SqlEngine;
-  /** `template`: the ports in dapr.yaml (npm start); `free`: any free ports (tests, bench). */
-  ports?: 'template' | 'free';
-  /** Logs, resolved resources and the name-resolution file; a new temporary folder by default. */
-  runDir?: string;
-  databases: Record<AppId, string>;
-  /** Defaults to the template's topic; tests pass one per run. */
-  topic?: string;
-  /** Which apps to run; both by default. */
-  apps?: AppId[];
-  /** Instances per app (each with its own sidecar), 1 by default; replicas start at the same time. */
-  replicas?: Partial<Record<AppId, number>>;
-  appEnv?: Partial<Record<AppId, Record<string, string>>>;
-  sidecarEnv?: Partial<Record<AppId, Record<string, string>>>;
   /**
-   * Protect the sidecars' APIs with this token (DAPR_API_TOKEN for daprd and the apps); the stack's own
-   * calls (`invoke`) send it.
+   * The folder standing in for the repository at run time. Each app runs from a mirror of its folder
+   * under it (its files linked in), so the relative paths of the components (../.dapr/secrets.json,
+   * ../.dapr/nameresolution.db) resolve to this stack's own files, exactly as they resolve to the
+   * repository's under `dapr run -f .`. A new temporary folder by default; `npm start` passes the
+   * repository itself, and the apps then run from their own folders.
    */
-  daprApiToken?: string;
-  /** Extra daprd flags per app (e.g. mTLS). */
-  sidecarArgs?: Partial<Record<AppId, string[]>>;
-  /** Secrets for the local file store, over the example's (the binding's defaults to the audit database). */
+  root?: string;
+  /** `file`: the ports of the run file (npm start); `free`: free ports (tests, benchmark). */
+  ports?: 'file' | 'free';
+  /** Database name per app (DB_NAME, and the audit binding's secret). */
+  databases: Record<AppId, string>;
+  /** Defaults to the run file's topic; tests pass one per run. */
+  topic?: string;
+  /** Which apps to run (in run-file order); all by default. */
+  apps?: AppId[];
+  /** Instances per app, 1 by default: each extra one is another entry of the app, on free ports. */
+  replicas?: Partial<Record<AppId, number>>;
+  /** Values of the run file's env per app, over the file's own. */
+  appEnv?: Partial<Record<AppId, Record<string, string>>>;
+  /** The environment the CLI would run in, over this process's: daprd and the apps inherit it. */
+  env?: Record<string, string>;
+  /** Secrets over the stack's local ones (whose binding points at `databases.audit`). */
   secrets?: Record<string, string>;
-  metadata?: ResourceSetOptions['metadata'];
-  editConfiguration?: ResourceSetOptions['editConfiguration'];
-  /** Print the processes' output to the console too. */
+  /** Component metadata to change in this stack's copy of the resources (a test's throwaway server). */
+  metadata?: ResourceEdits['metadata'];
+  /** A Configuration of the test's own instead of the run file's (its configFilePath). */
+  configFile?: string;
+  /** The CLI points mTLS sidecars at sentry on localhost:50001; a test's sentry may listen elsewhere. */
+  sentryAddress?: string;
+  /** Print the processes' output on the console too. */
   echo?: boolean;
-  /** Run each app's migrate command before starting it (default true). */
-  migrate?: boolean;
-  template?: string;
 }
-
 
 function tail(file: string, lines = 25): string {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n') : '(no output)';
@@ -61,34 +67,26 @@ async function waitFor(what: string, probe: () => Promise<boolean>, watch: Manag
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${watch.map((p) => `--- ${p.options.name}\n${tail(p.options.logFile)}`).join('\n')}`);
 }
 
-const httpStatus = (url: string) => fetch(url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.status);
+const httpStatus = (url: string, headers?: Record<string, string>) => fetch(url, { headers, signal: AbortSignal.timeout(1_000) }).then((r) => r.status);
 
-/** One app and its sidecar, each a process that can be stopped, killed and started again. */
+/** One app of the run file and its sidecar, each a process that can be stopped, killed and started again. */
 export class AppNode {
   readonly app: ManagedProcess;
   readonly sidecar: ManagedProcess;
 
   constructor(
-    readonly spec: AppSpec,
-    readonly appEnv: NodeJS.ProcessEnv,
-    sidecarArgs: string[],
-    sidecarEnv: NodeJS.ProcessEnv,
+    readonly spec: ResolvedApp,
+    readonly daprd: Invocation,
+    readonly command: Invocation,
     logDir: string,
     echo: boolean,
-    /** `catalog`, or `catalog-2` for a second replica: names its processes and log files. */
+    /** `catalog`, or `catalog-2` for a second instance: names its processes and log files. */
     readonly name = spec.appID,
+    private readonly daprApiToken?: string,
   ) {
-    const [command, ...args] = spec.command;
-    this.app = new ManagedProcess({ name, command: command!, args, cwd: spec.appDir, env: appEnv, logFile: join(logDir, `${name}.log`), echo });
-    this.sidecar = new ManagedProcess({
-      name: `${name}-daprd`,
-      command: daprHome(spec.runtimePath).daprd,
-      args: sidecarArgs,
-      cwd: PROJECT_ROOT,
-      env: sidecarEnv,
-      logFile: join(logDir, `${name}-daprd.log`),
-      echo,
-    });
+    const process = (n: string, i: Invocation) => new ManagedProcess({ name: n, command: i.file, args: i.args, cwd: i.cwd, env: i.env, logFile: join(logDir, `${n}.log`), echo });
+    this.sidecar = process(`${name}-daprd`, daprd);
+    this.app = process(name, command);
   }
 
   get daprUrl(): string {
@@ -99,20 +97,43 @@ export class AppNode {
     return `http://127.0.0.1:${this.spec.appPort}`;
   }
 
-  async startApp(timeoutMs = 30_000): Promise<void> {
+  /** The CLI's order: daprd, then the app at once (daprd waits for the app's port by itself). */
+  launch(): void {
+    this.sidecar.start();
+    this.app.start();
+  }
+
+  /**
+   * Resolves when the app answers /healthz, daprd /v1.0/healthz (components loaded, app reachable) and,
+   * with app health checks on, daprd routes invocation to the app: daprd counts the app unhealthy until a
+   * probe succeeds, and a first probe lost to a slow start leaves every call failing with "app is not in
+   * a healthy state" until the next one, an appHealthProbeInterval later.
+   */
+  async ready(timeoutMs = 60_000): Promise<void> {
+    const both = [this.sidecar, this.app];
+    await waitFor(`${this.name} /healthz`, async () => (await httpStatus(`${this.appUrl}/healthz`)) === 200, both, timeoutMs);
+    await waitFor(`${this.name} sidecar /v1.0/healthz`, async () => (await httpStatus(`${this.daprUrl}/v1.0/healthz`)) === 204, both, timeoutMs);
+    if (this.spec.enableAppHealthCheck) {
+      // Invoking its own app ID, daprd calls its local app (never another replica).
+      const selfCall = `${this.daprUrl}/v1.0/invoke/${this.spec.appID}/method${this.spec.appHealthCheckPath || '/healthz'}`;
+      const headers = this.daprApiToken ? { 'dapr-api-token': this.daprApiToken } : undefined;
+      await waitFor(`${this.name} healthy in its sidecar's app health check`, async () => (await httpStatus(selfCall, headers)) === 200, both, timeoutMs);
+    }
+  }
+
+  async start(): Promise<void> {
+    this.launch();
+    await this.ready();
+  }
+
+  async startApp(timeoutMs = 60_000): Promise<void> {
     this.app.start();
     await waitFor(`${this.name} /healthz`, async () => (await httpStatus(`${this.appUrl}/healthz`)) === 200, [this.app], timeoutMs);
   }
 
-  /** Starts daprd and waits until it is initialised, its components loaded and its app reachable. */
   async startSidecar(timeoutMs = 60_000): Promise<void> {
     this.sidecar.start();
     await waitFor(`${this.name} sidecar /v1.0/healthz`, async () => (await httpStatus(`${this.daprUrl}/v1.0/healthz`)) === 204, [this.sidecar], timeoutMs);
-  }
-
-  async start(): Promise<void> {
-    await this.startApp();
-    await this.startSidecar();
   }
 
   async stop(): Promise<void> {
@@ -124,12 +145,21 @@ export class Stack {
   constructor(
     /** Each app's instances; the first is the one `node()` and `invoke()` use. */
     readonly nodes: Partial<Record<AppId, AppNode[]>>,
-    readonly runDir: string,
+    readonly root: string,
     readonly topic: string,
-    /** A temporary run folder is removed on stop (KEEP_STACK_LOGS=1 keeps it for a post-mortem). */
-    private readonly ownsRunDir = false,
+    /** A temporary root is removed on stop (KEEP_STACK_LOGS=1 keeps it for a post-mortem). */
+    private readonly ownsRoot: boolean,
     private readonly daprApiToken?: string,
   ) {}
+
+  get logDir(): string {
+    return join(this.root, '.dapr', 'logs');
+  }
+
+  /** The log file of a process: `audit`, `audit-daprd`, `catalog-2`, ... */
+  logOf(processName: string): string {
+    return join(this.logDir, `${processName}.log`);
+  }
 
   node(id: AppId, replica = 0): AppNode {
     const n = this.nodes[id]?.[replica];
@@ -156,102 +186,95 @@ export class Stack {
   /** Stops every process (producers first, so nothing is published while the consumer stops). */
   async stop(): Promise<void> {
     for (const id of ['catalog', 'audit'] as AppId[]) await Promise.all((this.nodes[id] ?? []).map((n) => n.stop()));
-    if (this.ownsRunDir && process.env.KEEP_STACK_LOGS !== '1') rmSync(this.runDir, { recursive: true, force: true });
+    if (this.ownsRoot && process.env.KEEP_STACK_LOGS !== '1') rmSync(this.root, { recursive: true, force: true });
   }
 }
 
-async function runMigrations(spec: AppSpec, env: NodeJS.ProcessEnv): Promise<void> {
-  await capture('node', ['dist/migrate.js'], { cwd: spec.appDir, env, timeoutMs: 120_000 }).catch((err: Error) => {
-    throw new Error(`migrations of ${spec.appID} failed: ${err.message}`);
-  });
+/** The app's folder under `root`, its files linked in: the app runs its own code from there. */
+function mirrorAppDir(appDir: string, baseDir: string, root: string): string {
+  const mirror = join(root, relative(baseDir, appDir));
+  mkdirSync(mirror, { recursive: true });
+  for (const entry of readdirSync(appDir)) {
+    if (entry === '.dapr' || entry === '.env' || existsSync(join(mirror, entry))) continue;
+    symlinkSync(join(appDir, entry), join(mirror, entry));
+  }
+  return mirror;
 }
 
-function createNode(spec: AppSpec, name: string, o: StackOptions, resources: ResourceSet, runDir: string, topic: string): AppNode {
-  const id = spec.appID as AppId;
-  const appEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...spec.env,
-    ...SQL_VARIANTS[o.sql ?? 'postgres'].appEnv,
-    DB_NAME: o.databases[id],
-    PORT: String(spec.appPort),
-    APP_ID: id,
-    APP_PORT: String(spec.appPort),
-    DAPR_HTTP_PORT: String(spec.daprHTTPPort),
-    DAPR_GRPC_PORT: String(spec.daprGRPCPort),
-    ...(id === 'catalog' ? { PUBSUB_TOPIC: topic } : {}),
-    ...(o.daprApiToken ? { DAPR_API_TOKEN: o.daprApiToken } : {}),
-    ...o.appEnv?.[id],
-  };
-  const args = [
-    '--app-id', id,
-    '--app-port', String(spec.appPort),
-    '--app-protocol', 'http',
-    '--app-channel-address', '127.0.0.1',
-    '--dapr-listen-addresses', '127.0.0.1',
-    '--dapr-http-port', String(spec.daprHTTPPort),
-    '--dapr-grpc-port', String(spec.daprGRPCPort),
-    '--dapr-internal-grpc-port', String(spec.daprInternalGRPCPort),
-    '--metrics-port', String(spec.metricsPort),
-    '--resources-path', resources.resourcesDir,
-    '--config', resources.configFile,
-    '--log-level', spec.logLevel,
-    ...(spec.enableAppHealthCheck ? ['--enable-app-health-check', '--app-health-check-path', spec.appHealthCheckPath] : []),
-    ...(spec.appHealthProbeInterval ? ['--app-health-probe-interval', String(spec.appHealthProbeInterval)] : []),
-    ...(o.sidecarArgs?.[id] ?? []),
-  ];
-  const sidecarEnv = { ...process.env, ...(o.daprApiToken ? { DAPR_API_TOKEN: o.daprApiToken } : {}), ...o.sidecarEnv?.[id] };
-  return new AppNode(spec, appEnv, args, sidecarEnv, runDir, !!o.echo, name);
+const freePorts = async () => {
+  const [appPort, daprHTTPPort, daprGRPCPort, daprInternalGRPCPort, metricsPort] = await Promise.all(Array.from({ length: 5 }, freePort));
+  return { appPort, daprHTTPPort, daprGRPCPort, daprInternalGRPCPort, metricsPort };
+};
+
+/**
+ * The run file as this stack runs it, changed only through its own fields, as a user could: the chosen
+ * apps, with their database names, topic and env, replicas as extra entries, ports, app folders.
+ */
+async function stackRunFile(o: StackOptions, runFile: RunFile, baseDir: string, root: string): Promise<{ file: RunFile; names: string[] }> {
+  const wanted = o.apps ?? ['catalog', 'audit'];
+  const apps: RunFileApp[] = [];
+  const names: string[] = [];
+  for (const app of runFile.apps) {
+    const id = app.appID as AppId;
+    if (!wanted.includes(id)) continue;
+    const env = { ...app.env, DB_NAME: o.databases[id], ...(o.topic && app.env?.PUBSUB_TOPIC ? { PUBSUB_TOPIC: o.topic } : {}), ...o.appEnv?.[id] };
+    const appDirPath = root === baseDir ? app.appDirPath : mirrorAppDir(resolve(baseDir, app.appDirPath), baseDir, root);
+    const count = o.replicas?.[id] ?? 1;
+    for (let i = 0; i < count; i++) {
+      const ports = o.ports === 'free' || i > 0 ? await freePorts() : {};
+      apps.push({ ...app, ...ports, appDirPath, env, ...(o.configFile ? { configFilePath: o.configFile } : {}) });
+      names.push(i === 0 ? id : `${id}-${i + 1}`);
+    }
+  }
+  return { file: { ...runFile, apps }, names };
+}
+
+async function requireFreePorts(app: ResolvedApp): Promise<void> {
+  for (const [field, port] of Object.entries({ appPort: app.appPort, daprHTTPPort: app.daprHTTPPort, daprGRPCPort: app.daprGRPCPort, daprInternalGRPCPort: app.daprInternalGRPCPort, metricsPort: app.metricsPort })) {
+    if (port <= 0) continue;
+    await new Promise<void>((ok, fail) => {
+      const server = createServer();
+      server.once('error', () => fail(new Error(`port ${port} (${app.appID} ${field} in the run file) is in use: is another \`npm start\` or \`dapr run\` running?`)));
+      server.listen(port, '127.0.0.1', () => server.close(() => ok()));
+    });
+  }
 }
 
 /**
- * Starts the system the way dapr.yaml describes it (daprd from the project's .dapr/bin), with the chosen
- * broker and SQL engine. The consumer (audit) starts first, so its subscription exists before the
- * catalog publishes. On any failure everything started so far is stopped.
+ * Starts the apps of the run file (dapr.yaml by default) the way `dapr run -f` does (cli-model.ts):
+ * in file order, each daprd and then its app, in the app's folder, with the CLI's flags and
+ * environment; then waits until every app and sidecar answers. On any failure everything started so far
+ * is stopped and the error names the process, with the end of its output.
  */
 export async function startStack(o: StackOptions): Promise<Stack> {
-  const broker = o.broker ?? 'redis';
-  const sql = o.sql ?? 'postgres';
-  const runDir = o.runDir ?? mkdtempSync(join(tmpdir(), 'pdm-stack-'));
-  const ownsRunDir = !o.runDir;
-  mkdirSync(runDir, { recursive: true });
-  const sqlVariant = SQL_VARIANTS[sql];
+  const runFilePath = o.runFile ?? join(PROJECT_ROOT, 'dapr.yaml');
+  const baseDir = dirname(resolve(runFilePath));
+  const root = o.root ?? mkdtempSync(join(tmpdir(), 'pdm-stack-'));
+  const ownsRoot = !o.root;
   const topic = o.topic ?? 'products';
-  const resources = materializeResources({
-    broker,
-    sql,
-    outDir: runDir,
-    topic,
-    nameResolutionFile: join(runDir, 'nameresolution.db'),
-    secrets: {
-      ...JSON.parse(readFileSync(join(PROJECT_ROOT, 'components', 'secrets', 'secrets.example.json'), 'utf8')),
-      [sqlVariant.bindingSecret]: sqlVariant.bindingConnection(o.databases.audit),
-      ...o.secrets,
-    },
-    metadata: o.metadata,
-    editConfiguration: o.editConfiguration,
-  });
+  const runFile = withVariants(readRunFile(runFilePath), baseDir, o.broker ?? 'redis', o.sql ?? 'postgres');
+  const { file, names } = await stackRunFile(o, runFile, baseDir, root);
+  const resolved = resolveRunFile(file, baseDir);
 
-  const wanted = o.apps ?? ['audit', 'catalog'];
-  const specs = readRunTemplate(o.template ?? join(PROJECT_ROOT, 'dapr.yaml'));
+  const edits: ResourceEdits = { topic, metadata: o.metadata };
+  for (const app of resolved) app.resourcesPaths = editResourceFolders(app.resourcesPaths, edits, join(root, '.dapr', 'resources'));
+  // A stack of its own gets its own secrets; in the repository, `npm run setup` wrote them.
+  if (root !== baseDir) writeSecretsFile(secretsFileOf(root), { ...localSecrets(o.databases.audit), ...o.secrets });
+
+  const cli: CliContext = { env: { ...process.env, ...o.env }, runtimeVersion: DAPR_RUNTIME_VERSION };
+  const logDir = join(root, '.dapr', 'logs');
   const nodes: Partial<Record<AppId, AppNode[]>> = {};
-  const stack = new Stack(nodes, runDir, topic, ownsRunDir, o.daprApiToken);
+  const stack = new Stack(nodes, root, topic, ownsRoot, o.env?.DAPR_API_TOKEN);
   try {
-    for (const id of (['audit', 'catalog'] as AppId[]).filter((a) => wanted.includes(a))) {
-      const template = specs.find((s) => s.appID === id);
-      if (!template) throw new Error(`dapr.yaml has no app ${id}`);
-      const count = o.replicas?.[id] ?? 1;
-      nodes[id] = [];
-      for (let i = 0; i < count; i++) {
-        const spec: AppSpec = { ...template };
-        if (o.ports === 'free' || i > 0) {
-          const ports = await Promise.all(Array.from({ length: 5 }, freePort));
-          [spec.appPort, spec.daprHTTPPort, spec.daprGRPCPort, spec.daprInternalGRPCPort, spec.metricsPort] = ports as [number, number, number, number, number];
-        }
-        nodes[id].push(createNode(spec, i === 0 ? id : `${id}-${i + 1}`, o, resources, runDir, topic));
-      }
-      if (o.migrate !== false) await runMigrations(nodes[id][0]!.spec, nodes[id][0]!.appEnv);
-      await Promise.all(nodes[id].map((n) => n.start()));
+    for (const [i, app] of resolved.entries()) {
+      if (o.ports !== 'free') await requireFreePorts(app);
+      const daprd = daprdInvocation(app, cli);
+      if (o.sentryAddress) daprd.args = daprd.args.map((a) => (a === CLI_SENTRY_ADDRESS ? o.sentryAddress! : a));
+      const node = new AppNode(app, daprd, appInvocation(app, cli), logDir, !!o.echo, names[i], o.env?.DAPR_API_TOKEN);
+      (nodes[app.appID as AppId] ??= []).push(node);
+      node.launch();
     }
+    for (const node of stack.all()) await node.ready();
     return stack;
   } catch (err) {
     await stack.stop();

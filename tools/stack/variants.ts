@@ -1,9 +1,11 @@
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../dapr/versions';
+import type { RunFile } from './run-file';
 
 /**
- * The brokers and SQL engines the stack runs on. Choosing one swaps a component YAML (same component
- * name) and, for SQL, the apps' DB_* settings; no application code differs between them.
+ * The brokers and SQL engines the stack runs on. Each is a folder of components/ holding one component
+ * of the same name as the others' (`pubsub`, `audit-db`); choosing one swaps that folder in the run
+ * file's resourcesPaths and, for SQL, the apps' DB_* settings. No application code differs between them.
  */
 export const BROKERS = ['redis', 'rabbitmq', 'mqtt', 'jetstream'] as const;
 export const SQL_ENGINES = ['postgres', 'mariadb'] as const;
@@ -11,6 +13,8 @@ export type Broker = (typeof BROKERS)[number];
 export type SqlEngine = (typeof SQL_ENGINES)[number];
 
 export const COMPONENTS_DIR = join(PROJECT_ROOT, 'components');
+export const BROKERS_DIR = join(COMPONENTS_DIR, 'brokers');
+export const SQL_DIR = join(COMPONENTS_DIR, 'sql');
 
 export interface Endpoint {
   service: string;
@@ -21,8 +25,6 @@ export interface Endpoint {
 }
 
 export interface BrokerVariant {
-  /** Replaces components/pubsub.yaml; undefined for the default. */
-  componentFile?: string;
   endpoint: Endpoint;
 }
 
@@ -36,21 +38,17 @@ export const BROKER_VARIANTS: Record<Broker, BrokerVariant> = {
     },
   },
   rabbitmq: {
-    componentFile: join(COMPONENTS_DIR, 'brokers', 'rabbitmq.yaml'),
     endpoint: { service: 'RabbitMQ', host: '127.0.0.1', port: 5672, startHint: 'rabbitmq-server -detached (or: sudo systemctl start rabbitmq-server)' },
   },
   mqtt: {
-    componentFile: join(COMPONENTS_DIR, 'brokers', 'mqtt.yaml'),
     endpoint: { service: 'Mosquitto (MQTT)', host: '127.0.0.1', port: 1883, startHint: 'mosquitto -d -c /etc/mosquitto/mosquitto.conf (or: sudo systemctl start mosquitto)' },
   },
   jetstream: {
-    componentFile: join(COMPONENTS_DIR, 'brokers', 'jetstream.yaml'),
     endpoint: { service: 'NATS JetStream', host: '127.0.0.1', port: 4222, startHint: 'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server &' },
   },
 };
 
 export interface SqlVariant {
-  componentFile?: string;
   endpoint: Endpoint;
   /** The apps' database settings (DB_NAME comes from dapr.yaml or the test). */
   appEnv: Record<string, string>;
@@ -72,7 +70,6 @@ export const SQL_VARIANTS: Record<SqlEngine, SqlVariant> = {
     bindingConnection: (db) => `host=127.0.0.1 port=5432 user=postgres dbname=${db} sslmode=disable`,
   },
   mariadb: {
-    componentFile: join(COMPONENTS_DIR, 'sql', 'mariadb.yaml'),
     endpoint: { service: 'MariaDB', host: '127.0.0.1', port: 3306, startHint: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd (or: sudo systemctl start mariadb)' },
     appEnv: { DB_DIALECT: 'mariadb', DB_SERVER: '127.0.0.1', DB_PORT: '3306', DB_USER: 'root' },
     bindingSecret: 'audit-db-mysql',
@@ -90,4 +87,21 @@ export function parseSqlEngine(value: string | undefined): SqlEngine {
   const v = value ?? 'postgres';
   if (!(SQL_ENGINES as readonly string[]).includes(v)) throw new Error(`unknown SQL engine "${v}"; choose one of ${SQL_ENGINES.join(', ')}`);
   return v as SqlEngine;
+}
+
+/**
+ * The run file with `broker` and `sql` chosen, as a user of the CLI would edit it: the folder of each in
+ * common.resourcesPaths instead of the one listed, and the SQL engine's DB_* settings in common.env.
+ */
+export function withVariants(runFile: RunFile, baseDir: string, broker: Broker, sql: SqlEngine): RunFile {
+  const swap = (path: string) => {
+    const abs = resolve(baseDir, path);
+    const chosen = dirname(abs) === BROKERS_DIR ? join(BROKERS_DIR, broker) : dirname(abs) === SQL_DIR ? join(SQL_DIR, sql) : undefined;
+    return chosen ? `./${relative(baseDir, chosen)}` : path;
+  };
+  const common = runFile.common ?? {};
+  return {
+    ...runFile,
+    common: { ...common, resourcesPaths: common.resourcesPaths?.map(swap), env: { ...common.env, ...SQL_VARIANTS[sql].appEnv } },
+  };
 }

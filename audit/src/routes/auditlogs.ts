@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { Op, WhereOptions } from 'sequelize';
-import { badRequest, HttpProblem, methodNotAllowed, notFound, parseId, requireJsonBody, validate } from '@portable-dapr/common';
+import { badRequest, HttpProblem, linkNextPage, methodNotAllowed, notFound, parseId, requireJsonBody, validate } from '@portable-dapr/common';
 import type { AuditLog, AuditModels } from '../models';
 import { createAuditLogInput, listQuery, updateAuditLogInput } from './auditlog-input';
 
@@ -40,6 +40,7 @@ export function auditLogsRouter({ models, maxPageSize, allowMutations }: AuditLo
       Object.assign(where, { timeStamp: { ...(q.from ? { [Op.gte]: new Date(q.from) } : {}), ...(q.to ? { [Op.lte]: new Date(q.to) } : {}) } });
     }
     const entries = await AuditLog.findAll({ where, order: [['id', 'ASC']], limit: q.limit, offset: q.offset });
+    linkNextPage(req, res, q, entries.length);
     res.json(entries.map((e) => e.toDto()));
   });
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { methodNotAllowed, notFound, paginationFields, parseId, validate } from '@portable-dapr/common';
+import { linkNextPage, methodNotAllowed, notFound, paginationFields, parseId, validate } from '@portable-dapr/common';
 import { z } from 'zod';
 import type { AuditModels } from '../models';
 
@@ -9,8 +9,9 @@ export function deadLettersRouter({ models, maxPageSize }: { models: AuditModels
   const query = z.strictObject(paginationFields(maxPageSize));
 
   router.get('/', async (req, res) => {
-    const { limit, offset } = validate(query, req.query, 'query');
-    const rows = await models.DeadLetter.findAll({ order: [['id', 'ASC']], limit, offset });
+    const page = validate(query, req.query, 'query');
+    const rows = await models.DeadLetter.findAll({ order: [['id', 'ASC']], limit: page.limit, offset: page.offset });
+    linkNextPage(req, res, page, rows.length);
     res.json(rows.map((r) => r.toDto()));
   });
 

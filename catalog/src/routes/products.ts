@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { badRequest, inTransaction, methodNotAllowed, notFound, parseId, requireJsonBody, validate } from '@portable-dapr/common';
+import { badRequest, inTransaction, linkNextPage, methodNotAllowed, notFound, parseId, requireJsonBody, validate } from '@portable-dapr/common';
 import type { CatalogModels, Product } from '../models';
 import { selectProductForUpdateSql } from '../models/locking';
 import { recordProductEvent } from '../outbox/outbox';
@@ -36,11 +36,9 @@ export function productsRouter({ sequelize, models, maxPageSize, onEventCommitte
   };
 
   router.get('/', async (req, res) => {
-    const { limit, offset } = validate(query, req.query, 'query');
-    const products = await Product.findAll({ order: [['id', 'ASC']], limit, offset });
-    if (products.length === limit) {
-      res.setHeader('Link', `<${req.baseUrl}?limit=${limit}&offset=${offset + limit}>; rel="next"`);
-    }
+    const page = validate(query, req.query, 'query');
+    const products = await Product.findAll({ order: [['id', 'ASC']], limit: page.limit, offset: page.offset });
+    linkNextPage(req, res, page, products.length);
     res.json(products.map((p) => p.toDto()));
   });
 
