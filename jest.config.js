@@ -1,6 +1,7 @@
-// Four suites: `unit` (*.test.ts, no infrastructure), `integration` (*.int.test.ts: real daprd, brokers
-// and databases), `matrix` (test/matrix: the end-to-end scenario on every broker × SQL engine) and
-// `reliability` (test/reliability: faults, load and hostile input). The last two are slower.
+// Five suites: `unit` (*.test.ts, no infrastructure), `integration` (*.int.test.ts: real daprd, brokers
+// and databases), `matrix` (test/matrix: the end-to-end scenario on every broker × SQL engine),
+// `reliability` (test/reliability: faults, load and hostile input) and `k8s` (*.k8s.test.ts: the manifests
+// against a real kube-apiserver with the Dapr control plane, tools/kube). The last three are slower.
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
@@ -12,9 +13,10 @@ const shared = {
 module.exports = {
   rootDir: __dirname,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.test\\.ts$'] },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.test\\.ts$', '\\.k8s\\.test\\.ts$'] },
     { ...shared, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'], testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '/test/reliability/', '/test/matrix/'] },
     { ...shared, displayName: 'matrix', testMatch: ['<rootDir>/test/matrix/**/*.int.test.ts'] },
     { ...shared, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.int.test.ts'] },
+    { ...shared, displayName: 'k8s', testMatch: ['<rootDir>/test/k8s/**/*.k8s.test.ts'] },
   ],
 };

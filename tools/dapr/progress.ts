@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export const say = (message: string) => console.log(`[dapr] ${message}`);
+export const say = (message: string, label = 'dapr') => console.log(`[${label}] ${message}`);
 
 export function elapsed(since: number): string {
   const s = Math.round((Date.now() - since) / 1000);
@@ -35,7 +35,7 @@ export function runStep(
   step: string,
   cmd: string,
   args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; everyMs?: number },
+  options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; everyMs?: number; label?: string },
 ): Promise<void> {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
@@ -43,7 +43,8 @@ export function runStep(
   const started = Date.now();
   let lastLine = '';
   let lines = 0;
-  say(`${step}: started (full log: ${options.logFile})`);
+  const report = (message: string) => say(message, options.label);
+  report(`${step}: started (full log: ${options.logFile})`);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const onData = (d: Buffer) => {
@@ -57,7 +58,7 @@ export function runStep(
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    const ticker = setInterval(() => say(`${step}: ${elapsed(started)} elapsed, ${lines} lines of output${lastLine ? `, last: ${lastLine}` : ''}`), options.everyMs ?? 15_000);
+    const ticker = setInterval(() => report(`${step}: ${elapsed(started)} elapsed, ${lines} lines of output${lastLine ? `, last: ${lastLine}` : ''}`), options.everyMs ?? 15_000);
     child.on('error', (e) => {
       clearInterval(ticker);
       log.end();
@@ -67,7 +68,7 @@ export function runStep(
       clearInterval(ticker);
       log.end();
       if (code === 0) {
-        say(`${step}: done in ${elapsed(started)}`);
+        report(`${step}: done in ${elapsed(started)}`);
         resolve();
       } else reject(new Error(`${step} failed (exit ${code}) after ${elapsed(started)}; last output: ${lastLine}; full log: ${options.logFile}`));
     });

@@ -1,28 +1,26 @@
 /**
- * `npm run setup:dapr`: makes the pinned Dapr runtime (daprd) and, when it can, the pinned Dapr CLI
- * available in the project's `.dapr/` folder. Sources, in order: an install of exactly the pinned
- * version (project, `dapr init`, PATH), the official release archive verified by its checksum, a
- * build from the Go modules with the local Go toolchain. A rerun with the binaries present is a no-op.
+ * The pinned Dapr runtime (daprd, and sentry for the mTLS test; sentry, the sidecar injector and the
+ * operator for the Kubernetes manifest tests: ensureDaprControlPlane) in the project's `.dapr/bin`, where the
+ * run file's `runtimePath: ./` points. Sources, in order: an install of exactly the pinned version
+ * (project, `dapr init`, PATH), the official release archive verified by its checksum, a build from
+ * the Go modules with the local Go toolchain. A rerun with the binaries present is a no-op. The Dapr CLI
+ * is not provided here: it is installed as the Dapr docs say, and `npm start` uses it when present.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { capture, elapsed, runStep, say } from './progress';
-import { DAPR_CLI_VERSION, DAPR_RUNTIME_VERSION, daprHome, GO_BUILD_MODULE, releaseUrls, userDaprBin } from './versions';
-import { Candidate, cliLdflags, daprdLdflags, goVersionAtLeast, parseCliVersion, parseDaprdVersion, parseSha256File, pickInstalled } from './versions-check';
+import { DAPR_RUNTIME_VERSION, daprHome, GO_BUILD_MODULE, releaseUrls, userDaprBin } from './versions';
+import { Candidate, daprdLdflags, goVersionAtLeast, parseDaprdVersion, parseSha256File, pickInstalled } from './versions-check';
 
 const paths = daprHome();
 /** Go can fetch a newer toolchain itself (GOTOOLCHAIN=auto) from 1.21 on. */
 const MIN_GO_FOR_TOOLCHAIN_SWITCH = '1.21.0';
-/** A refused CLI build is not retried on every run; rerun with --retry-cli to try again sooner. */
-const CLI_RETRY_AFTER_MS = 24 * 3_600_000;
+type Tool = 'daprd' | 'sentry';
 
-type Tool = 'daprd' | 'dapr' | 'sentry';
-
-async function versionOf(tool: 'daprd' | 'dapr', path: string): Promise<string | undefined> {
+async function daprdVersionOf(path: string): Promise<string | undefined> {
   try {
-    const out = await capture(path, ['--version'], { timeoutMs: 15_000 });
-    return tool === 'daprd' ? parseDaprdVersion(out) : parseCliVersion(out);
+    return parseDaprdVersion(await capture(path, ['--version'], { timeoutMs: 15_000 }));
   } catch {
     return undefined;
   }
@@ -36,7 +34,7 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-async function installedCandidates(tool: 'daprd' | 'dapr', target: string): Promise<Candidate[]> {
+async function installedCandidates(tool: 'daprd', target: string): Promise<Candidate[]> {
   const places: Candidate[] = [
     { kind: 'project', path: target },
     { kind: 'dapr-init', path: join(userDaprBin(), tool) },
@@ -44,11 +42,11 @@ async function installedCandidates(tool: 'daprd' | 'dapr', target: string): Prom
   const fromPath = onPath(tool);
   if (fromPath) places.push({ kind: 'path', path: fromPath });
   const found = places.filter((c) => existsSync(c.path));
-  return Promise.all(found.map(async (c) => ({ ...c, version: await versionOf(tool, c.path) })));
+  return Promise.all(found.map(async (c) => ({ ...c, version: await daprdVersionOf(c.path) })));
 }
 
 /** Source (a): an existing install of exactly the pinned version. */
-async function useInstalled(tool: 'daprd' | 'dapr', target: string, pinned: string): Promise<boolean> {
+async function useInstalled(tool: 'daprd', target: string, pinned: string): Promise<boolean> {
   const { use, ignored } = pickInstalled(await installedCandidates(tool, target), pinned);
   for (const c of ignored) say(`ignoring ${tool} ${c.version ?? '(version unknown)'} at ${c.path}: this project needs ${pinned}`);
   if (!use) return false;
@@ -90,12 +88,12 @@ async function downloadRelease(tool: Tool, url: string, target: string, pinned: 
   chmodSync(target, 0o755);
   rmSync(work, { recursive: true, force: true });
   if (tool === 'sentry') writeFileSync(stampOf('sentry'), DAPR_RUNTIME_VERSION);
-  else if ((await versionOf(tool, target)) !== pinned) throw new Error(`the downloaded ${tool} does not report version ${pinned}`);
+  else if ((await daprdVersionOf(target)) !== pinned) throw new Error(`the downloaded ${tool} does not report version ${pinned}`);
   say(`${tool} ${pinned ?? DAPR_RUNTIME_VERSION}: downloaded and verified (sha256 ${actual.slice(0, 12)}…) in ${elapsed(started)}`);
   return true;
 }
 
-async function goToolchain(): Promise<string | undefined> {
+export async function goToolchain(): Promise<string | undefined> {
   try {
     const version = (await capture('go', ['env', 'GOVERSION'], { timeoutMs: 30_000 })).trim();
     return goVersionAtLeast(version, MIN_GO_FOR_TOOLCHAIN_SWITCH) ? version : undefined;
@@ -104,16 +102,17 @@ async function goToolchain(): Promise<string | undefined> {
   }
 }
 
-function goEnv(): NodeJS.ProcessEnv {
+export function goEnv(): NodeJS.ProcessEnv {
   return { ...process.env, CGO_ENABLED: '0', GOFLAGS: [process.env.GOFLAGS, '-buildvcs=false'].filter(Boolean).join(' ') };
 }
 
 /**
  * Source (c): build runtime binaries from tools/dapr-build (dapr/dapr pinned, its replace directives
- * repeated) in one `go build`, so they share the compile work.
+ * repeated) in one `go build`, so they share the compile work. Every binary gets the same tags and
+ * flags as daprd, so the packages they share are compiled once and found in the Go build cache.
  */
 async function buildRuntime(goVersion: string, binaries: RuntimeBinary[]): Promise<void> {
-  const out = join(paths.bin, '.building');
+  const out = join(paths.bin, `.building-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   say(`building ${binaries.join(' + ')} ${DAPR_RUNTIME_VERSION} from the Go modules with ${goVersion} (all components, CGO off); a cold build takes several minutes, a rebuild reuses the Go caches`);
@@ -128,25 +127,14 @@ async function buildRuntime(goVersion: string, binaries: RuntimeBinary[]): Promi
     writeFileSync(stampOf(b), DAPR_RUNTIME_VERSION);
   }
   rmSync(out, { recursive: true, force: true });
-  const version = await versionOf('daprd', paths.daprd);
+  if (!binaries.includes('daprd')) return;
+  const version = await daprdVersionOf(paths.daprd);
   if (version !== DAPR_RUNTIME_VERSION) throw new Error(`the built daprd reports ${version}, not ${DAPR_RUNTIME_VERSION}`);
 }
 
-async function buildCli(goVersion: string): Promise<void> {
-  const dir = join(paths.home, 'build', 'cli');
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(join(GO_BUILD_MODULE, 'cli', 'go.mod'), join(dir, 'go.mod'));
-  say(`building the Dapr CLI ${DAPR_CLI_VERSION} with ${goVersion}`);
-  await runStep('go build dapr CLI', 'go', ['build', '-v', '-mod=mod', '-trimpath', '-ldflags', cliLdflags(DAPR_CLI_VERSION), '-o', paths.cli, 'github.com/dapr/cli'], {
-    cwd: dir,
-    env: goEnv(),
-    logFile: paths.buildLog,
-  });
-}
+type RuntimeBinary = 'daprd' | 'sentry' | 'injector' | 'operator';
 
-type RuntimeBinary = 'daprd' | 'sentry';
-
-/** sentry has no --version flag: a stamp written next to it records the version it was obtained at. */
+/** sentry, the injector and the operator have no --version flag: a stamp written next to each records the version it was obtained at. */
 const stampOf = (binary: RuntimeBinary) => join(paths.bin, `.${binary}.version`);
 const stamped = (binary: RuntimeBinary) => existsSync(join(paths.bin, binary)) && existsSync(stampOf(binary)) && readFileSync(stampOf(binary), 'utf8').trim() === DAPR_RUNTIME_VERSION;
 
@@ -176,61 +164,74 @@ async function ensureRuntime(): Promise<void> {
 }
 
 /**
- * The CLI is optional here: npm start and the tests run daprd directly from dapr.yaml. It is only
- * needed for `dapr run -f .`, so a CLI that cannot be provided is reported, not fatal.
+ * Runs `fn` while holding `lockFile`, so two setups started together (two installs, `npm start` beside
+ * `npm test`) never build or replace the same binaries at once; a lock left by a dead process is taken over.
  */
-async function ensureCli(retry: boolean): Promise<void> {
-  if (await useInstalled('dapr', paths.cli, DAPR_CLI_VERSION)) return;
-  if (!retry && existsSync(paths.cliUnavailable)) {
-    const last = JSON.parse(readFileSync(paths.cliUnavailable, 'utf8')) as { at: number; reason: string };
-    if (Date.now() - last.at < CLI_RETRY_AFTER_MS) {
-      say(`Dapr CLI ${DAPR_CLI_VERSION} not available (${last.reason}); npm start runs the apps without it (npm run setup:dapr -- --retry-cli to try again)`);
-      return;
+export async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  for (let waited = 0; ; waited++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(lockFile, 'utf8')) || 0;
+      if (!isAlive(holder)) {
+        rmSync(lockFile, { force: true });
+        continue;
+      }
+      if (waited % 30 === 0) say(`waiting for another setup (pid ${holder}) to finish`);
+      await new Promise((r) => setTimeout(r, 1_000));
     }
   }
   try {
-    if (await downloadRelease('dapr', releaseUrls().cli, paths.cli, DAPR_CLI_VERSION)) return;
-    const go = await goToolchain();
-    if (!go) throw new Error('no Go toolchain');
-    await buildCli(go);
-    rmSync(paths.cliUnavailable, { force: true });
-  } catch (err) {
-    const reason = describeCliFailure(err as Error);
-    writeFileSync(paths.cliUnavailable, JSON.stringify({ at: Date.now(), reason }));
-    say(`Dapr CLI ${DAPR_CLI_VERSION} could not be provided: ${reason}`);
-    say('this is not needed by npm start or the tests; to use `dapr run -f .`, install the CLI: https://docs.dapr.io/getting-started/install-dapr-cli/');
+    return await fn();
+  } finally {
+    rmSync(lockFile, { force: true });
   }
 }
 
-function describeCliFailure(err: Error): string {
-  const log = existsSync(paths.buildLog) ? readFileSync(paths.buildLog, 'utf8') : '';
-  if (/This module version is not available|403 Forbidden/.test(err.message + log)) {
-    return `the Go module proxy does not serve github.com/dapr/cli@v${DAPR_CLI_VERSION} (403 "not available")`;
-  }
-  return err.message.split('\n').slice(0, 3).join(' ').slice(0, 400);
-}
-
-/** The files `dapr init` would create next to bin/, so `--runtime-path <project root>` finds a complete home. */
-function writeLayout(): void {
-  mkdirSync(paths.components, { recursive: true });
-  if (!existsSync(paths.config)) {
-    writeFileSync(
-      paths.config,
-      ['apiVersion: dapr.io/v1alpha1', 'kind: Configuration', 'metadata:', '  name: daprConfig', 'spec:', '  tracing:', '    samplingRate: "0"', ''].join('\n'),
-    );
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return pid > 0;
+  } catch {
+    return false;
   }
 }
 
-async function main(): Promise<void> {
+/** Makes the pinned daprd (and sentry, when it can) available in .dapr/bin. */
+export async function ensureDaprRuntime(): Promise<void> {
   const started = Date.now();
   mkdirSync(paths.bin, { recursive: true });
-  writeLayout();
-  await ensureRuntime();
-  await ensureCli(process.argv.includes('--retry-cli'));
+  await withLock(join(paths.home, 'setup.lock'), ensureRuntime);
   say(`daprd ${DAPR_RUNTIME_VERSION} ready at ${paths.daprd} (${elapsed(started)})`);
 }
 
-main().catch((err: unknown) => {
-  console.error(`[dapr] ${(err as Error).message}`);
-  process.exit(1);
-});
+/**
+ * The Dapr control plane the Kubernetes manifest tests run (tools/kube): sentry, the sidecar injector
+ * and the operator, in .dapr/bin. The injector and the operator are only built from the Go modules
+ * (tools/dapr-build); a rerun with them present is a no-op.
+ */
+export async function ensureDaprControlPlane(): Promise<void> {
+  mkdirSync(paths.bin, { recursive: true });
+  await withLock(join(paths.home, 'setup.lock'), async () => {
+    const missing: RuntimeBinary[] = (['injector', 'operator'] as const).filter((b) => !stamped(b));
+    if (!stamped('sentry') && !(await downloadRelease('sentry', releaseUrls().sentry, paths.sentry, undefined))) missing.push('sentry');
+    if (missing.length === 0) return;
+    const go = await goToolchain();
+    if (!go) {
+      throw new Error(
+        `cannot build the Dapr ${missing.join(', ')} ${DAPR_RUNTIME_VERSION} for the Kubernetes manifest tests: no Go toolchain (1.21 or newer) is installed.\n` +
+          'Install Go (https://go.dev/dl/, or your OS package: `apt-get install golang-go`); it fetches the Go version the build asks for itself.',
+      );
+    }
+    await buildRuntime(go, missing);
+  });
+}
+
+if (require.main === module) {
+  ensureDaprRuntime().catch((err: unknown) => {
+    console.error(`[dapr] ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

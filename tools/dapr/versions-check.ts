@@ -61,8 +61,3 @@ export function daprdLdflags(version: string): string {
     `-X github.com/dapr/kit/logger.DaprVersion=${version}`,
   ].join(' ');
 }
-
-/** The CLI's Makefile sets its version and the runtime API version in package main. */
-export function cliLdflags(cliVersion: string): string {
-  return ['-s', '-w', `-X main.version=${cliVersion}`, '-X main.apiVersion=1.0'].join(' ');
-}

@@ -3,13 +3,14 @@ import { join, resolve } from 'node:path';
 
 /** The Dapr versions this project is built and tested with. */
 export const DAPR_RUNTIME_VERSION = '1.18.3';
-export const DAPR_CLI_VERSION = '1.18.0';
+/** The Dapr CLI line `npm start` uses when one is installed (any 1.18.x). */
+export const DAPR_CLI_LINE = '1.18';
 /** dapr/dapr v1.18.3's go.mod asks for this Go. */
 export const MIN_GO_VERSION = '1.26.6';
 
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 
-/** The project-local Dapr home, laid out like the one `dapr init` makes (`--runtime-path <root>` finds it). */
+/** The project-local Dapr home: bin/ laid out like the one `dapr init` makes (`runtimePath: ./` finds it). */
 export function daprHome(root = PROJECT_ROOT) {
   const home = join(root, '.dapr');
   return {
@@ -17,11 +18,12 @@ export function daprHome(root = PROJECT_ROOT) {
     bin: join(home, 'bin'),
     daprd: join(home, 'bin', 'daprd'),
     sentry: join(home, 'bin', 'sentry'),
+    /** The sidecar injector and the operator: only the Kubernetes manifest tests run them (tools/kube). */
+    injector: join(home, 'bin', 'injector'),
+    operator: join(home, 'bin', 'operator'),
     cli: join(home, 'bin', 'dapr'),
-    config: join(home, 'config.yaml'),
-    components: join(home, 'components'),
+    logs: join(home, 'logs'),
     buildLog: join(home, 'build.log'),
-    cliUnavailable: join(home, 'cli-unavailable.json'),
   };
 }
 
@@ -38,6 +40,5 @@ export function releaseUrls(platform = process.platform, arch = process.arch) {
   return {
     daprd: `https://github.com/dapr/dapr/releases/download/v${DAPR_RUNTIME_VERSION}/daprd_${os}_${cpu}.tar.gz`,
     sentry: `https://github.com/dapr/dapr/releases/download/v${DAPR_RUNTIME_VERSION}/sentry_${os}_${cpu}.tar.gz`,
-    cli: `https://github.com/dapr/cli/releases/download/v${DAPR_CLI_VERSION}/dapr_${os}_${cpu}.tar.gz`,
   };
 }

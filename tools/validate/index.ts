@@ -1,65 +1,85 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { appIdsFromRunFile, findRepoRoot, isKustomization, loadPrerequisites, loadYamlFile, loadYamlFolder, renderKustomization, secretNamesFromJson } from './load';
-import { SchemaSet } from './schemas';
-import { Problem, SourcedResource, validateDocuments } from './validate';
+import { localSecrets } from '../stack/local-state';
+import { readRunFile, resolveRunFile } from '../stack/run-file';
+import { Broker, BROKERS, SQL_ENGINES, SqlEngine, withVariants } from '../stack/variants';
+import { daprFacts } from './dapr-facts';
+import { findRepoRoot, isKustomization, loadPrerequisites, loadYamlFile, loadYamlFolder, renderKustomization } from './load';
+import type { Problem, SourcedResource } from './model';
+import { KubectlRunner, validateOnServer } from './server';
+import { validateDocuments, ValidateOptions } from './validate';
 
-export { SchemaSet } from './schemas';
-export { formatProblem, validateDocuments } from './validate';
-export type { DeclaredSecret, Problem, Resource, Rule, SourcedResource, ValidateOptions } from './validate';
-export { kubectlAvailable, loadPrerequisites, renderKustomization } from './load';
+export { formatProblem } from './model';
+export type { DeclaredSecret, Problem, Resource, Rule, SourcedResource } from './model';
+export { validateDocuments } from './validate';
+export type { ValidateOptions } from './validate';
+export { loadPrerequisites, renderKustomization } from './load';
 
-/** ../shared/schemas next to the repository (or SCHEMAS_DIR). */
-export function defaultSchemasDir(repoRoot = findRepoRoot()): string {
-  return process.env.SCHEMAS_DIR ? resolve(process.env.SCHEMAS_DIR) : resolve(repoRoot, '../shared/schemas');
-}
-
+/**
+ * Validation of what this project deploys: each document by the Kubernetes API server (when one is
+ * given: strict field validation, the Dapr CRDs), and the whole set by this project's rules (rules.ts).
+ */
 export interface ValidatedSet {
-  /** What was validated, e.g. "k8s/overlays/azure-sql" or "components + brokers/rabbitmq.yaml". */
+  /** What was validated, e.g. "k8s/overlays/azure-sql" or "dapr.yaml (rabbitmq × postgres)". */
   label: string;
   docs: SourcedResource[];
   problems: Problem[];
 }
 
-/** Renders a kustomization and validates it with its prerequisites (kubernetes mode). */
-export function validateKustomization(dir: string, schemas: SchemaSet, root = findRepoRoot()): ValidatedSet {
-  const label = relative(root, resolve(dir)) || dir;
-  const docs = renderKustomization(dir, label);
-  const prerequisites = loadPrerequisites(dir);
-  const problems = validateDocuments(docs, { schemas, mode: 'kubernetes', declaredSecrets: prerequisites.secrets, appIds: prerequisites.externalAppIds });
-  return { label, docs, problems };
+export interface Validation {
+  /** An API server to check each document against; without one, only the project's rules run. */
+  server?: KubectlRunner;
+  root?: string;
 }
 
-const keyOf = (d: SourcedResource) => `${d.resource.kind}/${d.resource.metadata?.name}`;
+async function check(label: string, docs: SourcedResource[], options: Omit<ValidateOptions, 'facts'>, server?: KubectlRunner): Promise<ValidatedSet> {
+  const own = validateDocuments(docs, { ...options, facts: daprFacts() });
+  const onServer = server ? await validateOnServer(server, docs) : [];
+  return { label, docs, problems: [...onServer, ...own] };
+}
+
+/** Renders a kustomization and validates it with its prerequisites (kubernetes mode). */
+export function validateKustomization(dir: string, { server, root = findRepoRoot() }: Validation = {}): Promise<ValidatedSet> {
+  const label = relative(root, resolve(dir)) || dir;
+  const prerequisites = loadPrerequisites(dir);
+  return check(label, renderKustomization(dir, label), { mode: 'kubernetes', declaredSecrets: prerequisites.secrets, appIds: prerequisites.externalAppIds }, server);
+}
+
+/** The broker × SQL combinations a local run is checked in: the run file's own, then each other one. */
+function localVariants(): [Broker, SqlEngine][] {
+  return [
+    ['redis', 'postgres'],
+    ...BROKERS.filter((b) => b !== 'redis').map((b): [Broker, SqlEngine] => [b, 'postgres']),
+    ...SQL_ENGINES.filter((e) => e !== 'postgres').map((e): [Broker, SqlEngine] => ['redis', e]),
+  ];
+}
 
 /**
- * A self-hosted components folder (daprd --resources-path) validated as daprd would load it, and each
- * YAML file of its sub-folders (brokers/, sql/: alternatives selected at start) as a variant replacing
- * the resources of the same kind and name. App ids come from the repository's dapr.yaml; the secrets
- * the local store holds from <folder>/secrets/secrets.example.json.
+ * A local run file (dapr.yaml) validated as daprd would load it: for each broker and SQL engine, the
+ * resources of the folders its resourcesPaths name and its configuration file, with the app ids of the
+ * run file and the secrets the local store holds (tools/stack/local-state.ts).
  */
-export function validateComponentsFolder(dir: string, schemas: SchemaSet, root = findRepoRoot()): ValidatedSet[] {
-  const runFile = join(root, 'dapr.yaml');
-  const appIds = existsSync(runFile) ? appIdsFromRunFile(runFile) : [];
-  const secretsExample = join(dir, 'secrets', 'secrets.example.json');
-  const declaredSecrets = existsSync(secretsExample) ? secretNamesFromJson(secretsExample).map((name) => ({ name })) : undefined;
-  const base = loadYamlFolder(dir, root);
-  const label = relative(root, resolve(dir)) || dir;
+export async function validateLocalRun(runFile: string, { server, root = findRepoRoot() }: Validation = {}): Promise<ValidatedSet[]> {
+  const baseDir = dirname(resolve(runFile));
+  const raw = readRunFile(runFile);
+  const declaredSecrets = Object.keys(localSecrets('audit')).map((name) => ({ name }));
   const sets: ValidatedSet[] = [];
-  const check = (setLabel: string, docs: SourcedResource[]) =>
-    sets.push({ label: setLabel, docs, problems: validateDocuments(docs, { schemas, mode: 'self-hosted', appIds, declaredSecrets }) });
-  check(label, base);
-  for (const sub of readdirSync(dir).sort()) {
-    const subDir = join(dir, sub);
-    if (!statSync(subDir).isDirectory()) continue;
-    for (const file of readdirSync(subDir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
-      const variant = loadYamlFile(join(subDir, file), root);
-      const replaced = new Set(variant.map(keyOf));
-      check(`${label} + ${sub}/${file}`, [...base.filter((d) => !replaced.has(keyOf(d))), ...variant]);
-    }
+  for (const [broker, sql] of localVariants()) {
+    const apps = resolveRunFile(withVariants(raw, baseDir, broker, sql), baseDir);
+    const yamlIn = (d: string) => readdirSync(d).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(d, f));
+    const files = [...new Set(apps.flatMap((a) => [...a.resourcesPaths.flatMap(yamlIn), a.configFilePath]))];
+    const label = `${relative(root, runFile) || runFile} (${broker} × ${sql})`;
+    sets.push(await check(label, files.flatMap((f) => loadYamlFile(f, root)), { mode: 'self-hosted', appIds: apps.map((a) => a.appID), declaredSecrets }, server));
   }
   return sets;
+}
+
+/** A folder of Dapr resources (a daprd --resources-path) validated as one set, app ids from dapr.yaml. */
+export function validateResourcesFolder(dir: string, { server, root = findRepoRoot() }: Validation = {}): Promise<ValidatedSet> {
+  const runFile = join(root, 'dapr.yaml');
+  const appIds = existsSync(runFile) ? readRunFile(runFile).apps.map((a) => a.appID ?? basename(a.appDirPath)) : [];
+  return check(relative(root, resolve(dir)) || dir, loadYamlFolder(dir, root), { mode: 'self-hosted', appIds }, server);
 }
 
 /** Kustomization or Component (kustomize's kind in the folder's kustomization file). */
@@ -82,18 +102,22 @@ export function findKustomizations(dir: string): string[] {
   return found;
 }
 
-/** Validates a path: a kustomization (kubernetes mode) or a components folder (self-hosted mode). */
-export function validatePath(path: string, schemas: SchemaSet, root = findRepoRoot()): ValidatedSet[] {
+/** Validates a path: a kustomization (kubernetes mode), a folder of them, a run file, or a folder of Dapr resources. */
+export async function validatePath(path: string, validation: Validation = {}): Promise<ValidatedSet[]> {
   const abs = resolve(path);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new Error(`${path}: not a folder (give a kustomization or a components folder)`);
+  if (!existsSync(abs)) throw new Error(`${path}: no such file or folder`);
+  if (statSync(abs).isFile()) return validateLocalRun(abs, validation);
   if (isKustomization(abs)) {
     if (kustomizationKind(abs) === 'Component') {
       throw new Error(`${path} is a kustomize Component: it renders only inside a kustomization that lists it under components (e.g. k8s/overlays/ingress); validate that one`);
     }
-    return [validateKustomization(abs, schemas, root)];
+    return [await validateKustomization(abs, validation)];
   }
   const kustomizations = findKustomizations(abs);
-  if (kustomizations.length) return kustomizations.map((k) => validateKustomization(k, schemas, root));
-  if (basename(abs) === 'secrets') return [];
-  return validateComponentsFolder(abs, schemas, root);
+  if (kustomizations.length) {
+    const sets: ValidatedSet[] = [];
+    for (const k of kustomizations) sets.push(await validateKustomization(k, validation));
+    return sets;
+  }
+  return [await validateResourcesFolder(abs, validation)];
 }

@@ -2,23 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import type { DeclaredSecret, Resource, SourcedResource } from './validate';
+import { kubeHome } from '../kube/versions';
+import type { DeclaredSecret, Resource, SourcedResource } from './model';
 
 /** Where a kustomization or a components folder is read from, and what the validator needs besides. */
 
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 export const isKustomization = (dir: string) => KUSTOMIZATION_FILES.some((f) => existsSync(join(dir, f)));
-
-/** Whether kubectl (with its built-in kustomize) is on the PATH. */
-export function kubectlAvailable(): boolean {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore', timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function parseYamlDocuments(text: string, source: string): SourcedResource[] {
   const out: SourcedResource[] = [];
@@ -30,14 +21,18 @@ export function parseYamlDocuments(text: string, source: string): SourcedResourc
   return out;
 }
 
-/** `kubectl kustomize <dir>`: what `kubectl apply -k <dir>` would send, rendered offline. */
+/**
+ * `kubectl kustomize <dir>`: what `kubectl apply -k <dir>` would send, rendered offline by the project's
+ * kubectl (the Kubernetes version the manifests are tested against; `npm run setup:k8s` builds it).
+ */
 export function renderKustomization(dir: string, label = dir): SourcedResource[] {
+  const kubectl = kubeHome().kubectl;
+  if (!existsSync(kubectl)) throw new Error(`${kubectl} is missing: run \`npm run setup:k8s\` (npm test and npm run validate do)`);
   let text: string;
   try {
-    text = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    text = execFileSync(kubectl, ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
-    const e = err as { stderr?: string; message: string; code?: string };
-    if (e.code === 'ENOENT') throw new Error(`kubectl is needed to render ${label} (kubectl kustomize) and is not on the PATH`);
+    const e = err as { stderr?: string; message: string };
     throw new Error(`kubectl kustomize ${label} failed: ${(e.stderr || e.message).trim()}`);
   }
   return parseYamlDocuments(text, label);
@@ -106,16 +101,6 @@ export function loadPrerequisites(dir: string, visiting = new Set<string>()): Pr
 }
 
 /** The app ids of a Dapr multi-app run file (dapr.yaml), for validating a self-hosted components folder. */
-export function appIdsFromRunFile(file: string): string[] {
-  const run = parse(readFileSync(file, 'utf8')) as { apps?: { appID?: string }[] };
-  return (run.apps ?? []).map((a) => a.appID).filter((a): a is string => !!a);
-}
-
-/** The secret names a local file secret store holds (its committed example, JSON object keys). */
-export function secretNamesFromJson(file: string): string[] {
-  return Object.keys(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>);
-}
-
 /** Walks up from `start` to the folder holding package.json with workspaces: the repository root. */
 export function findRepoRoot(start = process.cwd()): string {
   let dir = resolve(start);

@@ -1,0 +1,52 @@
+// Command facts prints, as JSON, what `npm run validate` checks Dapr manifests against, read from the
+// pinned Dapr code itself rather than copied by hand:
+//   - the pod annotations the sidecar injector reads (patcher.SidecarConfig), each with the Go type the
+//     injector parses its value into;
+//   - the metadata names of components-contrib's Microsoft Entra ID authentication, the "azuread"
+//     built-in authentication profile that several components declare (its YAML definition is not part
+//     of the module).
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"sort"
+
+	"github.com/dapr/components-contrib/common/authentication/azure"
+	"github.com/dapr/dapr/pkg/injector/patcher"
+)
+
+type annotation struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+func injectorAnnotations() []annotation {
+	t := reflect.TypeOf(patcher.SidecarConfig{})
+	var out []annotation
+	for i := range t.NumField() {
+		if name := t.Field(i).Tag.Get("annotation"); name != "" {
+			out = append(out, annotation{Name: name, Type: t.Field(i).Type.String()})
+		}
+	}
+	return out
+}
+
+func azureAuthMetadata() []string {
+	var names []string
+	for _, aliases := range azure.MetadataKeys {
+		names = append(names, aliases...)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func main() {
+	facts := map[string]any{"injectorAnnotations": injectorAnnotations(), "azureAuthMetadata": azureAuthMetadata()}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(facts); err != nil {
+		os.Exit(1)
+	}
+}
