@@ -2,7 +2,8 @@
  * `npm run bench`: what the sidecars cost, on this machine, in one unattended run.
  *   1. POST /api/products through service invocation vs. straight to the app, at a few concurrencies
  *   2. GET /api/products/{id} the same two ways
- *   3. propagation delay from a product's commit to its audit row, at 50% and 90% of the sustained write rate
+ *   3. propagation delay from a product's commit to its audit row, per stage (bench/latency.ts), at idle
+ *      (10 writes/s) and at 50% and 90% of the sustained write rate, paced open-loop
  *   4. audit drain rate for a backlog of events queued while audit was stopped, next to the raw INSERT
  *      rate against PostgreSQL (the ceiling) and Redis' own stream publish/consume rate
  * Each figure is repeated (BENCH_REPEATS, 3) and reported as median and spread; results go to
@@ -23,6 +24,7 @@ import { createTestDatabases, runId } from '../test/support/databases';
 import { productCloudEvent } from '../test/support/scenario';
 import { waitUntil } from '../test/support/wait';
 import { auditCounts, pgQuery } from '../test/support/sql';
+import { DAPRD_CALLS, daprdReadings, meanBetween, pacedPosts, Stages, stages } from './latency';
 import { PROJECT_ROOT } from '../tools/dapr/versions';
 import { startStack, Stack } from '../tools/stack/stack';
 import { formatTable } from '../tools/table';
@@ -34,6 +36,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
 const DRAIN_EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 20_000);
 const PROPAGATION_SECONDS = Number(process.env.BENCH_PROPAGATION_SECONDS ?? 8);
+const IDLE_RATE = 10;
 const RESULTS = join(PROJECT_ROOT, 'bench', 'results');
 
 const log = (m: string) => process.stdout.write(`[bench] ${m}\n`);
@@ -70,23 +73,24 @@ async function compare(stack: Stack, method: 'GET' | 'POST', path: string, conne
   return out;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+interface Propagation {
+  stages: Stages;
+  achieved: number;
+  errors: number;
+  daprd: Record<string, { calls: number; meanMs: number }>;
 }
 
-/** Writes at a fixed rate for a while, then reads, per product, the time from its commit to its audit row. */
-async function propagation(stack: Stack, dbs: { catalog: string; audit: string }, rate: number): Promise<{ p50: number; p95: number; p99: number; achieved: number }> {
-  const startedAt = new Date();
-  const before = (await auditCounts(dbs.audit)).rows;
-  const fig = await load(`${stack.node('catalog').daprUrl}/v1.0/invoke/catalog/method/api/products`, 'POST', 16, { seconds: PROPAGATION_SECONDS, rate });
-  const [{ n }] = (await pgQuery<{ n: string }>(dbs.catalog, 'SELECT count(*) AS n FROM outbox_events WHERE created_at >= $1', [startedAt])) as [{ n: string }];
-  await waitUntil('the audit to catch up', async () => ((await auditCounts(dbs.audit)).rows >= before + Number(n) ? true : undefined), 120_000, 200);
-  const delays = (
-    await pgQuery<{ ms: number }>(dbs.audit, 'SELECT EXTRACT(EPOCH FROM (recorded_at - time_stamp)) * 1000 AS ms FROM audit_logs WHERE time_stamp >= $1', [startedAt])
-  )
-    .map((r) => Number(r.ms))
-    .sort((a, b) => a - b);
-  return { p50: percentile(delays, 50), p95: percentile(delays, 95), p99: percentile(delays, 99), achieved: fig.rps };
+/** Writes at a fixed pace for a while, waits for every event's audit row, and reads where the time went. */
+async function propagation(stack: Stack, dbs: { catalog: string; audit: string }, rate: number): Promise<Propagation> {
+  const since = new Date();
+  const metrics = (app: 'catalog' | 'audit') => `http://127.0.0.1:${stack.node(app).spec.metricsPort}/metrics`;
+  const before = await daprdReadings(metrics);
+  const rowsBefore = (await auditCounts(dbs.audit)).rows;
+  const url = `${stack.node('catalog').daprUrl}/v1.0/invoke/catalog/method/api/products`;
+  const load = await pacedPosts(url, JSON.stringify({ name: 'Bench pen', type: 'Office', price: 2.5 }), rate, PROPAGATION_SECONDS);
+  const [{ n }] = (await pgQuery<{ n: string }>(dbs.catalog, 'SELECT count(*) AS n FROM outbox_events WHERE created_at >= $1', [since])) as [{ n: string }];
+  await waitUntil('the audit to catch up', async () => ((await auditCounts(dbs.audit)).rows >= rowsBefore + Number(n) ? true : undefined), 120_000, 50);
+  return { stages: await stages(dbs, since), ...load, daprd: meanBetween(before, await daprdReadings(metrics)) };
 }
 
 /** A bulk publish entry carrying a complete product CloudEvent. */
@@ -96,7 +100,7 @@ const backlogEntry = (productId: number) => {
 };
 
 /** Queues `count` events while audit is stopped, starts it, and measures how fast the backlog drains. */
-async function drain(stack: Stack, dbs: { audit: string }, count: number, firstId: number): Promise<number> {
+async function drain(stack: Stack, dbs: { audit: string }, count: number, firstId: number): Promise<{ rate: number; withStart: number }> {
   const audit = stack.node('audit');
   await audit.stop();
   const catalogSidecar = stack.node('catalog').daprUrl;
@@ -106,10 +110,13 @@ async function drain(stack: Stack, dbs: { audit: string }, count: number, firstI
     if (res.status !== 204) throw new Error(`bulk publish: ${res.status} ${await res.text()}`);
   }
   const before = (await auditCounts(dbs.audit)).rows;
-  const started = Date.now();
+  const started = new Date();
   await audit.start();
   await waitUntil('the backlog to drain', async () => ((await auditCounts(dbs.audit)).rows >= before + count ? true : undefined), 600_000, 100);
-  return count / ((Date.now() - started) / 1000);
+  // The drain itself: from the first row of the backlog to its last (audit's own start-up left out).
+  const [span] = (await pgQuery<{ first: Date; last: Date }>(dbs.audit, 'SELECT min(recorded_at) AS first, max(recorded_at) AS last FROM audit_logs WHERE recorded_at >= $1', [started])) as [{ first: Date; last: Date }];
+  const seconds = Math.max(0.001, (span.last.getTime() - span.first.getTime()) / 1000);
+  return { rate: count / seconds, withStart: count / ((span.last.getTime() - started.getTime()) / 1000) };
 }
 
 /**
@@ -137,8 +144,7 @@ async function rawInsertRate(count: number, rowsPerStatement: number): Promise<n
             if (!result.ok) throw new Error(result.reason);
             return result.row;
           });
-          const { sql, params } = insertAuditLogs('postgresql', rows);
-          await pool.query(sql, params);
+          for (const { sql, params } of insertAuditLogs('postgresql', rows)) await pool.query(sql, params);
         }
       }),
     );
@@ -218,24 +224,34 @@ async function main(): Promise<void> {
       }
     }
 
-    log(`propagation delay at 50% and 90% of ${maxWrite.toFixed(0)} writes/s`);
+    // The HTTP runs above left many published outbox rows and audit rows behind: let the planner see them.
+    await pgQuery(dbs.names.catalog, 'VACUUM ANALYZE outbox_events');
+    await pgQuery(dbs.names.audit, 'VACUUM ANALYZE audit_logs');
+    log(`propagation delay at idle (${IDLE_RATE}/s) and at 50% and 90% of ${maxWrite.toFixed(0)} writes/s`);
     const propagationRows: string[][] = [];
-    for (const share of [0.5, 0.9]) {
-      const runs = [];
-      for (let r = 0; r < REPEATS; r++) runs.push(await propagation(stack, dbs.names, Math.max(1, Math.round(maxWrite * share))));
-      json[`propagation ${share * 100}%`] = runs;
-      series.push({ name: `propagation p50 @${share * 100}%`, unit: 'ms', values: runs.map((x) => x.p50) }, { name: `propagation p99 @${share * 100}%`, unit: 'ms', values: runs.map((x) => x.p99) });
-      propagationRows.push([
-        `${share * 100}% (${(maxWrite * share).toFixed(0)}/s, achieved ${median(runs.map((x) => x.achieved)).toFixed(0)}/s)`,
-        `${median(runs.map((x) => x.p50)).toFixed(1)} (${spread(runs.map((x) => x.p50))})`,
-        `${median(runs.map((x) => x.p95)).toFixed(1)} (${spread(runs.map((x) => x.p95))})`,
-        `${median(runs.map((x) => x.p99)).toFixed(1)} (${spread(runs.map((x) => x.p99))})`,
-      ]);
+    const stageRows: string[][] = [];
+    const callRows: string[][] = [];
+    const m = (runs: Propagation[], pick: (p: Propagation) => number) => `${median(runs.map(pick)).toFixed(1)} (${spread(runs.map(pick))})`;
+    for (const [name, rate] of [
+      ['idle', IDLE_RATE],
+      ['50%', Math.max(1, Math.round(maxWrite * 0.5))],
+      ['90%', Math.max(1, Math.round(maxWrite * 0.9))],
+    ] as const) {
+      const runs: Propagation[] = [];
+      for (let r = 0; r < REPEATS; r++) runs.push(await propagation(stack, dbs.names, rate));
+      json[`propagation ${name}`] = runs;
+      series.push({ name: `propagation p50 @${name}`, unit: 'ms', values: runs.map((x) => x.stages.total.p50) }, { name: `propagation p99 @${name}`, unit: 'ms', values: runs.map((x) => x.stages.total.p99) });
+      const load = `${name} (${rate}/s, achieved ${median(runs.map((x) => x.achieved)).toFixed(0)}/s)`;
+      propagationRows.push([load, m(runs, (x) => x.stages.total.p50), m(runs, (x) => x.stages.total.p95), m(runs, (x) => x.stages.total.p99)]);
+      stageRows.push([load, `${m(runs, (x) => x.stages.toPublished.p50)} / ${m(runs, (x) => x.stages.toPublished.p99)}`, `${m(runs, (x) => x.stages.toDelivered.p50)} / ${m(runs, (x) => x.stages.toDelivered.p99)}`]);
+      callRows.push([load, ...Object.keys(DAPRD_CALLS).map((c) => `${median(runs.map((x) => x.daprd[c]!.meanMs)).toFixed(1)} ms × ${median(runs.map((x) => x.daprd[c]!.calls)).toFixed(0)}`)]);
     }
 
     log(`audit drain: ${DRAIN_EVENTS} events queued while audit is stopped`);
-    const drains: number[] = [];
-    for (let r = 0; r < REPEATS; r++) drains.push(await drain(stack, dbs.names, DRAIN_EVENTS, 1_000_000 * (r + 1)));
+    const drainRuns: { rate: number; withStart: number }[] = [];
+    for (let r = 0; r < REPEATS; r++) drainRuns.push(await drain(stack, dbs.names, DRAIN_EVENTS, 1_000_000 * (r + 1)));
+    const drains = drainRuns.map((d) => d.rate);
+    const drainsWithStart = drainRuns.map((d) => d.withStart);
     log('raw INSERT rate against PostgreSQL, and Redis stream rates');
     const rawSingle: number[] = [];
     const rawBatch: number[] = [];
@@ -245,7 +261,7 @@ async function main(): Promise<void> {
       rawBatch.push(await rawInsertRate(DRAIN_EVENTS, 100));
       redis.push(redisRates(DRAIN_EVENTS));
     }
-    json.drain = { drains, rawSingle, rawBatch, redis };
+    json.drain = { drains, drainsWithStart, rawSingle, rawBatch, redis };
     series.push(
       { name: 'audit drain', unit: 'events/s', values: drains },
       { name: 'raw INSERT, 1 row/statement', unit: 'rows/s', values: rawSingle },
@@ -255,7 +271,8 @@ async function main(): Promise<void> {
     );
     const drainMedian = median(drains);
     const drainRows = [
-      ['audit drain (events/s)', `${drainMedian.toFixed(0)} (${spread(drains)})`, '1.00'],
+      ['audit drain, first → last row (events/s)', `${drainMedian.toFixed(0)} (${spread(drains)})`, '1.00'],
+      ['audit drain, from audit start (events/s)', `${median(drainsWithStart).toFixed(0)} (${spread(drainsWithStart)})`, (drainMedian / median(drainsWithStart)).toFixed(2)],
       ['raw INSERT, 1 row per statement, 10 connections', `${median(rawSingle).toFixed(0)} (${spread(rawSingle)})`, (drainMedian / median(rawSingle)).toFixed(2)],
       ['raw INSERT, 100 rows per statement, 10 connections', `${median(rawBatch).toFixed(0)} (${spread(rawBatch)})`, (drainMedian / median(rawBatch)).toFixed(2)],
       ['Redis XADD (publish)', `${median(redis.map((x) => x.publish)).toFixed(0)} (${spread(redis.map((x) => x.publish))})`, (drainMedian / median(redis.map((x) => x.publish))).toFixed(2)],
@@ -268,6 +285,10 @@ async function main(): Promise<void> {
       formatTable(['request', 'conc.', 'via sidecar req/s', 'direct req/s', 'ratio', 'p50 ms sidecar / direct (+cost)', 'p99 ms sidecar / direct (+cost)'], rows),
       '',
       formatTable(['propagation, commit → audit row', 'p50 ms', 'p95 ms', 'p99 ms'], propagationRows),
+      '',
+      formatTable(['stages per event', 'commit → relay claim, p50 / p99 ms', 'claim → published → delivered to audit, p50 / p99 ms'], stageRows),
+      '',
+      formatTable(['daprd per call (mean × calls)', ...Object.keys(DAPRD_CALLS)], callRows),
       '',
       formatTable(['drain and ceilings', 'rate', 'drain ÷ this'], drainRows),
     ].join('\n');

@@ -16,3 +16,8 @@ export function spread(values: number[]): string {
   const digits = Math.max(...values.map(Math.abs)) >= 100 ? 0 : 1;
   return `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
 }
+
+/** The value at percentile `p` of an ascending list (nearest rank). */
+export function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+}

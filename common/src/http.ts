@@ -2,6 +2,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
+import { isTransientDbError } from './db';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -109,7 +110,10 @@ export function notFoundHandler(): RequestHandler {
   return (req, res) => sendProblem(res, notFound(`no route for ${req.method} ${req.path}`));
 }
 
-/** Maps body-parser failures and HttpProblems to problem+json; anything else is logged and answered 500. */
+/**
+ * Maps body-parser failures and HttpProblems to problem+json, an unavailable database to 503; anything
+ * else is logged and answered 500.
+ */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
@@ -131,7 +135,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (e.status && e.status >= 400 && e.status < 500) {
       return sendProblem(res, new HttpProblem(e.status, 'Bad Request', e.message));
     }
-    (req as Request & { log?: Logger }).log?.error({ err }, 'unhandled error') ?? logger.error({ err }, 'unhandled error');
+    const log = (req as Request & { log?: Logger }).log ?? logger;
+    if (isTransientDbError(err)) {
+      // The database is unreachable or saturated (no pooled connection in time): nothing is wrong with
+      // the request, and the same request can succeed in a moment.
+      log.warn({ err }, 'database unavailable');
+      res.set('Retry-After', '1');
+      return sendProblem(res, new HttpProblem(503, 'Service Unavailable', 'the database is not available right now; retry shortly'));
+    }
+    log.error({ err }, 'unhandled error');
     sendProblem(res, new HttpProblem(500, 'Internal Server Error', 'the request could not be completed; see the service log'));
   };
 }

@@ -1,7 +1,7 @@
 import type { DaprClient } from '@dapr/dapr';
 import type { AuditRow } from '../events/product-event';
 import { AuditSink, DeadLetterRow, SinkError } from './sink';
-import { BindingEngine, insertAuditLogs, insertDeadLetter } from './sql';
+import { BindingEngine, insertAuditLogs, insertDeadLetter, Statement } from './sql';
 
 /**
  * Errors in which the database refused the values themselves (PostgreSQL SQLSTATE classes 22/23,
@@ -17,15 +17,16 @@ export class BindingSink implements AuditSink {
     private readonly engine: BindingEngine,
   ) {}
 
-  insertAuditLogs(rows: AuditRow[]): Promise<void> {
-    return rows.length ? this.exec(insertAuditLogs(this.engine, rows)) : Promise.resolve();
+  /** A batch too large for one request goes as several, at once (each is idempotent on its own). */
+  async insertAuditLogs(rows: AuditRow[]): Promise<void> {
+    if (rows.length) await Promise.all(insertAuditLogs(this.engine, rows).map((s) => this.exec(s)));
   }
 
   insertDeadLetter(row: DeadLetterRow): Promise<void> {
     return this.exec(insertDeadLetter(this.engine, row));
   }
 
-  private async exec({ sql, params }: { sql: string; params: unknown[] }): Promise<void> {
+  private async exec({ sql, params }: Statement): Promise<void> {
     try {
       // binding.send throws on any non-2xx answer from the sidecar, with the binding's error text.
       await this.client.binding.send(this.bindingName, 'exec', undefined, { sql, params: JSON.stringify(params) });

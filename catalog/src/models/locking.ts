@@ -32,3 +32,12 @@ export function selectProductForUpdateSql(dialect: Dialect | string): string {
       return 'SELECT * FROM products WHERE id = :id FOR UPDATE';
   }
 }
+
+/**
+ * Lets the current transaction commit without waiting for its log to reach the disk (PostgreSQL
+ * `synchronous_commit`, per transaction): for writes whose loss in a crash is harmless. Other engines
+ * have no per-transaction switch; their commits stay durable.
+ */
+export function relaxedCommitSql(dialect: Dialect | string): string | undefined {
+  return dialect === 'postgres' ? 'SET LOCAL synchronous_commit TO OFF' : undefined;
+}

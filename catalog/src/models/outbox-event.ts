@@ -13,6 +13,10 @@ export class OutboxEvent extends Model<InferAttributes<OutboxEvent>, InferCreati
   /** The event's data, as published (JSON text). */
   declare payload: string;
   declare createdAt: CreationOptional<Date>;
+  /**
+   * Null until published; then when the relay claimed the event for the publish that succeeded (its
+   * publish began then; one time for a claimed batch, so a batch's events are stamped alike).
+   */
   declare publishedAt: Date | null;
   declare attempts: CreationOptional<number>;
   declare lastError: string | null;

@@ -12,9 +12,11 @@ import { OutboxRelay } from './relay';
 class RecordingPublisher implements EventPublisher {
   published: string[] = [];
   ready = true;
+  readinessAsked = 0;
   failFrom?: number;
 
   async isReady() {
+    this.readinessAsked++;
     return this.ready;
   }
 
@@ -86,6 +88,22 @@ describe('outbox relay', () => {
     publisher.ready = false;
     expect(await relay.runRound()).toEqual({ claimed: 0, published: 0, failed: true, notReady: true });
     expect(await pending()).toBe(1);
+  });
+
+  it('asks the sidecar whether it is ready only at start and after a failed round', async () => {
+    await record(1);
+    await relay.runRound();
+    await record(1);
+    await relay.runRound();
+    expect(publisher.readinessAsked).toBe(1);
+    publisher.failFrom = 0;
+    await record(1);
+    expect((await relay.runRound()).failed).toBe(true);
+    publisher.failFrom = undefined;
+    await relay.runRound();
+    await relay.runRound();
+    expect(publisher.readinessAsked).toBe(2);
+    expect(await pending()).toBe(0);
   });
 
   it('runs in the background: publishes on wake, and catches up after an outage without losing or repeating any', async () => {
