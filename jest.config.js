@@ -4,7 +4,12 @@
 // against a real kube-apiserver with the Dapr control plane, tools/kube). The last three are slower.
 const shared = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
+    // github-slugger (GitHub's own heading anchors, for the docs test) ships as ES modules only.
+    '/node_modules/github-slugger/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!github-slugger/)'],
   moduleNameMapper: { '^@portable-dapr/common$': '<rootDir>/common/src' },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };
@@ -13,8 +18,18 @@ const shared = {
 module.exports = {
   rootDir: __dirname,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.test\\.ts$', '\\.k8s\\.test\\.ts$'] },
-    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'], testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '/test/reliability/', '/test/matrix/'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/**/*.test.ts'],
+      testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.test\\.ts$', '\\.k8s\\.test\\.ts$'],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/**/*.int.test.ts'],
+      testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '/test/reliability/', '/test/matrix/'],
+    },
     { ...shared, displayName: 'matrix', testMatch: ['<rootDir>/test/matrix/**/*.int.test.ts'] },
     { ...shared, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.int.test.ts'] },
     { ...shared, displayName: 'k8s', testMatch: ['<rootDir>/test/k8s/**/*.k8s.test.ts'] },

@@ -7,7 +7,12 @@ import { percentile } from './stats';
  * the system under test and hide its queueing), on keep-alive connections. Cheap on CPU, which the
  * measured processes share on a small machine.
  */
-export async function pacedPosts(url: string, body: string, rate: number, seconds: number): Promise<{ achieved: number; errors: number }> {
+export async function pacedPosts(
+  url: string,
+  body: string,
+  rate: number,
+  seconds: number,
+): Promise<{ achieved: number; errors: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const target = new URL(url);
   const total = Math.max(1, Math.round(rate * seconds));
@@ -15,10 +20,20 @@ export async function pacedPosts(url: string, body: string, rate: number, second
   let errors = 0;
   const post = () =>
     new Promise<void>((resolve) => {
-      const req = request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        if (res.statusCode !== 201) errors++;
-        res.resume().on('end', resolve);
-      });
+      const req = request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          if (res.statusCode !== 201) errors++;
+          res.resume().on('end', resolve);
+        },
+      );
       req.on('error', () => (errors++, resolve()));
       req.end(body);
     });
@@ -57,8 +72,16 @@ const percentiles = (values: number[]): Percentiles => {
 };
 
 export async function stages(dbs: { catalog: string; audit: string }, since: Date): Promise<Stages> {
-  const outbox = await pgQuery<{ event_id: string; published_at: Date }>(dbs.catalog, 'SELECT event_id, published_at FROM outbox_events WHERE created_at >= $1', [since]);
-  const audit = await pgQuery<{ event_id: string; time_stamp: Date; recorded_at: Date }>(dbs.audit, 'SELECT event_id, time_stamp, recorded_at FROM audit_logs WHERE time_stamp >= $1', [since]);
+  const outbox = await pgQuery<{ event_id: string; published_at: Date }>(
+    dbs.catalog,
+    'SELECT event_id, published_at FROM outbox_events WHERE created_at >= $1',
+    [since],
+  );
+  const audit = await pgQuery<{ event_id: string; time_stamp: Date; recorded_at: Date }>(
+    dbs.audit,
+    'SELECT event_id, time_stamp, recorded_at FROM audit_logs WHERE time_stamp >= $1',
+    [since],
+  );
   const published = new Map(outbox.map((r) => [r.event_id, r.published_at.getTime()]));
   const toPublished: number[] = [];
   const toDelivered: number[] = [];
@@ -70,7 +93,12 @@ export async function stages(dbs: { catalog: string; audit: string }, since: Dat
     toDelivered.push(row.recorded_at.getTime() - at);
     total.push(row.recorded_at.getTime() - row.time_stamp.getTime());
   }
-  return { events: total.length, toPublished: percentiles(toPublished), toDelivered: percentiles(toDelivered), total: percentiles(total) };
+  return {
+    events: total.length,
+    toPublished: percentiles(toPublished),
+    toDelivered: percentiles(toDelivered),
+    total: percentiles(total),
+  };
 }
 
 /** Sum and count of one daprd histogram (every label set), from its Prometheus endpoint. */
@@ -86,18 +114,27 @@ export async function histogram(metricsUrl: string, name: string): Promise<{ sum
 
 /** daprd's own per-call figures over a run: the mean of each histogram between two readings. */
 export const DAPRD_CALLS = {
-  'bulk publish call (catalog daprd → Redis)': { app: 'catalog', metric: 'dapr_component_pubsub_egress_bulk_latencies' },
+  'bulk publish call (catalog daprd → Redis)': {
+    app: 'catalog',
+    metric: 'dapr_component_pubsub_egress_bulk_latencies',
+  },
   'bulk delivery (audit daprd → audit route)': { app: 'audit', metric: 'dapr_component_pubsub_ingress_bulk_latencies' },
   'binding write (audit daprd → PostgreSQL)': { app: 'audit', metric: 'dapr_component_output_binding_latencies' },
 } as const;
 
-export async function daprdReadings(metricsUrl: (app: 'catalog' | 'audit') => string): Promise<Record<string, { sum: number; count: number }>> {
+export async function daprdReadings(
+  metricsUrl: (app: 'catalog' | 'audit') => string,
+): Promise<Record<string, { sum: number; count: number }>> {
   const out: Record<string, { sum: number; count: number }> = {};
-  for (const [label, { app, metric }] of Object.entries(DAPRD_CALLS)) out[label] = await histogram(metricsUrl(app), metric);
+  for (const [label, { app, metric }] of Object.entries(DAPRD_CALLS))
+    out[label] = await histogram(metricsUrl(app), metric);
   return out;
 }
 
-export function meanBetween(before: Record<string, { sum: number; count: number }>, after: Record<string, { sum: number; count: number }>): Record<string, { calls: number; meanMs: number }> {
+export function meanBetween(
+  before: Record<string, { sum: number; count: number }>,
+  after: Record<string, { sum: number; count: number }>,
+): Record<string, { calls: number; meanMs: number }> {
   return Object.fromEntries(
     Object.keys(after).map((k) => {
       const calls = after[k]!.count - before[k]!.count;

@@ -49,7 +49,12 @@ interface HttpFigure {
   errors: number;
 }
 
-async function load(url: string, method: 'GET' | 'POST', connections: number, opts: { seconds?: number; rate?: number } = {}): Promise<HttpFigure> {
+async function load(
+  url: string,
+  method: 'GET' | 'POST',
+  connections: number,
+  opts: { seconds?: number; rate?: number } = {},
+): Promise<HttpFigure> {
   const result = await autocannon({
     url,
     method,
@@ -59,16 +64,27 @@ async function load(url: string, method: 'GET' | 'POST', connections: number, op
     headers: method === 'POST' ? { 'content-type': 'application/json' } : {},
     body: method === 'POST' ? JSON.stringify({ name: 'Bench pen', type: 'Office', price: 2.5 }) : undefined,
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
 }
 
 /** Sidecar vs direct, alternating which goes first, REPEATS times. */
-async function compare(stack: Stack, method: 'GET' | 'POST', path: string, connections: number): Promise<{ sidecar: HttpFigure[]; direct: HttpFigure[] }> {
+async function compare(
+  stack: Stack,
+  method: 'GET' | 'POST',
+  path: string,
+  connections: number,
+): Promise<{ sidecar: HttpFigure[]; direct: HttpFigure[] }> {
   const catalog = stack.node('catalog');
   const urls = { sidecar: `${catalog.daprUrl}/v1.0/invoke/catalog/method${path}`, direct: `${catalog.appUrl}${path}` };
   const out = { sidecar: [] as HttpFigure[], direct: [] as HttpFigure[] };
   for (let r = 0; r < REPEATS; r++) {
-    for (const way of r % 2 ? (['direct', 'sidecar'] as const) : (['sidecar', 'direct'] as const)) out[way].push(await load(urls[way], method, connections));
+    for (const way of r % 2 ? (['direct', 'sidecar'] as const) : (['sidecar', 'direct'] as const))
+      out[way].push(await load(urls[way], method, connections));
   }
   return out;
 }
@@ -87,9 +103,23 @@ async function propagation(stack: Stack, dbs: { catalog: string; audit: string }
   const before = await daprdReadings(metrics);
   const rowsBefore = (await auditCounts(dbs.audit)).rows;
   const url = `${stack.node('catalog').daprUrl}/v1.0/invoke/catalog/method/api/products`;
-  const load = await pacedPosts(url, JSON.stringify({ name: 'Bench pen', type: 'Office', price: 2.5 }), rate, PROPAGATION_SECONDS);
-  const [{ n }] = (await pgQuery<{ n: string }>(dbs.catalog, 'SELECT count(*) AS n FROM outbox_events WHERE created_at >= $1', [since])) as [{ n: string }];
-  await waitUntil('the audit to catch up', async () => ((await auditCounts(dbs.audit)).rows >= rowsBefore + Number(n) ? true : undefined), 120_000, 50);
+  const load = await pacedPosts(
+    url,
+    JSON.stringify({ name: 'Bench pen', type: 'Office', price: 2.5 }),
+    rate,
+    PROPAGATION_SECONDS,
+  );
+  const [{ n }] = (await pgQuery<{ n: string }>(
+    dbs.catalog,
+    'SELECT count(*) AS n FROM outbox_events WHERE created_at >= $1',
+    [since],
+  )) as [{ n: string }];
+  await waitUntil(
+    'the audit to catch up',
+    async () => ((await auditCounts(dbs.audit)).rows >= rowsBefore + Number(n) ? true : undefined),
+    120_000,
+    50,
+  );
   return { stages: await stages(dbs, since), ...load, daprd: meanBetween(before, await daprdReadings(metrics)) };
 }
 
@@ -100,21 +130,39 @@ const backlogEntry = (productId: number) => {
 };
 
 /** Queues `count` events while audit is stopped, starts it, and measures how fast the backlog drains. */
-async function drain(stack: Stack, dbs: { audit: string }, count: number, firstId: number): Promise<{ rate: number; withStart: number }> {
+async function drain(
+  stack: Stack,
+  dbs: { audit: string },
+  count: number,
+  firstId: number,
+): Promise<{ rate: number; withStart: number }> {
   const audit = stack.node('audit');
   await audit.stop();
   const catalogSidecar = stack.node('catalog').daprUrl;
   for (let i = 0; i < count; i += 1000) {
     const entries = Array.from({ length: Math.min(1000, count - i) }, (_, k) => backlogEntry(firstId + i + k));
-    const res = await fetch(`${catalogSidecar}/v1.0-alpha1/publish/bulk/pubsub/${stack.topic}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(entries) });
+    const res = await fetch(`${catalogSidecar}/v1.0-alpha1/publish/bulk/pubsub/${stack.topic}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(entries),
+    });
     if (res.status !== 204) throw new Error(`bulk publish: ${res.status} ${await res.text()}`);
   }
   const before = (await auditCounts(dbs.audit)).rows;
   const started = new Date();
   await audit.start();
-  await waitUntil('the backlog to drain', async () => ((await auditCounts(dbs.audit)).rows >= before + count ? true : undefined), 600_000, 100);
+  await waitUntil(
+    'the backlog to drain',
+    async () => ((await auditCounts(dbs.audit)).rows >= before + count ? true : undefined),
+    600_000,
+    100,
+  );
   // The drain itself: from the first row of the backlog to its last (audit's own start-up left out).
-  const [span] = (await pgQuery<{ first: Date; last: Date }>(dbs.audit, 'SELECT min(recorded_at) AS first, max(recorded_at) AS last FROM audit_logs WHERE recorded_at >= $1', [started])) as [{ first: Date; last: Date }];
+  const [span] = (await pgQuery<{ first: Date; last: Date }>(
+    dbs.audit,
+    'SELECT min(recorded_at) AS first, max(recorded_at) AS last FROM audit_logs WHERE recorded_at >= $1',
+    [started],
+  )) as [{ first: Date; last: Date }];
   const seconds = Math.max(0.001, (span.last.getTime() - span.first.getTime()) / 1000);
   return { rate: count / seconds, withStart: count / ((span.last.getTime() - started.getTime()) / 1000) };
 }
@@ -130,7 +178,18 @@ async function rawInsertRate(count: number, rowsPerStatement: number): Promise<n
   try {
     const silent = pino({ level: 'silent' });
     // Two connections: the migration lock holds one while the migrations run on the other.
-    const sequelize = createSequelize({ dialect: 'postgres', host: '127.0.0.1', port: 5432, user: 'postgres', database: dbs.names.raw, poolMax: 2, ssl: false }, silent);
+    const sequelize = createSequelize(
+      {
+        dialect: 'postgres',
+        host: '127.0.0.1',
+        port: 5432,
+        user: 'postgres',
+        database: dbs.names.raw,
+        poolMax: 2,
+        ssl: false,
+      },
+      silent,
+    );
     await migrate(sequelize, auditMigrations, silent).finally(() => sequelize.close());
     const statements = Math.ceil(count / rowsPerStatement);
     let next = 0;
@@ -160,7 +219,18 @@ function redisRates(count: number): { publish: number; consume: number } {
   const stream = `bench-raw-${runId()}`;
   const payload = JSON.stringify(productCloudEvent(1));
   const rps = (args: string[]) => {
-    const out = execFileSync('redis-benchmark', ['-h', '127.0.0.1', '-p', '6379', '-n', String(count), '-c', '10', '-q', ...args]).toString();
+    const out = execFileSync('redis-benchmark', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      '6379',
+      '-n',
+      String(count),
+      '-c',
+      '10',
+      '-q',
+      ...args,
+    ]).toString();
     return Number(/([\d.]+) requests per second/.exec(out)?.[1] ?? NaN);
   };
   try {
@@ -186,17 +256,32 @@ function httpSeries(label: string, r: { sidecar: HttpFigure[]; direct: HttpFigur
 
 async function main(): Promise<void> {
   const started = Date.now();
-  log(`${cpus().length} CPUs, ${REPEATS} repeats, ${SECONDS} s per HTTP run, concurrency ${CONCURRENCY.join('/')}, drain ${DRAIN_EVENTS} events`);
+  log(
+    `${cpus().length} CPUs, ${REPEATS} repeats, ${SECONDS} s per HTTP run, concurrency ${CONCURRENCY.join('/')}, drain ${DRAIN_EVENTS} events`,
+  );
   const dbs = await createTestDatabases('postgres', ['catalog', 'audit'], 'bench');
-  const stack = await startStack({ ports: 'free', databases: dbs.names, topic: `products-${runId()}`, appEnv: { catalog: { LOG_LEVEL: 'warn' }, audit: { LOG_LEVEL: 'warn' } } });
+  const stack = await startStack({
+    ports: 'free',
+    databases: dbs.names,
+    topic: `products-${runId()}`,
+    appEnv: { catalog: { LOG_LEVEL: 'warn' }, audit: { LOG_LEVEL: 'warn' } },
+  });
   const rows: string[][] = [];
   const series: Series[] = [];
-  const json: Record<string, unknown> = { at: new Date().toISOString(), cpus: cpus().length, repeats: REPEATS, secondsPerRun: SECONDS, drainEvents: DRAIN_EVENTS };
+  const json: Record<string, unknown> = {
+    at: new Date().toISOString(),
+    cpus: cpus().length,
+    repeats: REPEATS,
+    secondsPerRun: SECONDS,
+    drainEvents: DRAIN_EVENTS,
+  };
   try {
     log('warming up');
     await load(`${stack.node('catalog').daprUrl}/v1.0/invoke/catalog/method/api/products`, 'POST', 16, { seconds: 2 });
     await load(`${stack.node('catalog').appUrl}/api/products`, 'POST', 16, { seconds: 2 });
-    const created = (await (await stack.invoke('catalog', 'POST', '/api/products', { body: { name: 'Read me', type: 'T', price: 1 } })).json()) as { id: number };
+    const created = (await (
+      await stack.invoke('catalog', 'POST', '/api/products', { body: { name: 'Read me', type: 'T', price: 1 } })
+    ).json()) as { id: number };
 
     let maxWrite = 0;
     for (const [method, path] of [
@@ -208,8 +293,16 @@ async function main(): Promise<void> {
         const r = await compare(stack, method, path, c);
         const label = `${method} c=${c}`;
         series.push(...httpSeries(label, r));
-        const s = { rps: median(r.sidecar.map((f) => f.rps)), p50: median(r.sidecar.map((f) => f.p50)), p99: median(r.sidecar.map((f) => f.p99)) };
-        const d = { rps: median(r.direct.map((f) => f.rps)), p50: median(r.direct.map((f) => f.p50)), p99: median(r.direct.map((f) => f.p99)) };
+        const s = {
+          rps: median(r.sidecar.map((f) => f.rps)),
+          p50: median(r.sidecar.map((f) => f.p50)),
+          p99: median(r.sidecar.map((f) => f.p99)),
+        };
+        const d = {
+          rps: median(r.direct.map((f) => f.rps)),
+          p50: median(r.direct.map((f) => f.p50)),
+          p99: median(r.direct.map((f) => f.p99)),
+        };
         if (method === 'POST') maxWrite = Math.max(maxWrite, s.rps);
         rows.push([
           `${method} ${method === 'GET' ? '/api/products/{id}' : path}`,
@@ -231,7 +324,8 @@ async function main(): Promise<void> {
     const propagationRows: string[][] = [];
     const stageRows: string[][] = [];
     const callRows: string[][] = [];
-    const m = (runs: Propagation[], pick: (p: Propagation) => number) => `${median(runs.map(pick)).toFixed(1)} (${spread(runs.map(pick))})`;
+    const m = (runs: Propagation[], pick: (p: Propagation) => number) =>
+      `${median(runs.map(pick)).toFixed(1)} (${spread(runs.map(pick))})`;
     for (const [name, rate] of [
       ['idle', IDLE_RATE],
       ['50%', Math.max(1, Math.round(maxWrite * 0.5))],
@@ -240,11 +334,29 @@ async function main(): Promise<void> {
       const runs: Propagation[] = [];
       for (let r = 0; r < REPEATS; r++) runs.push(await propagation(stack, dbs.names, rate));
       json[`propagation ${name}`] = runs;
-      series.push({ name: `propagation p50 @${name}`, unit: 'ms', values: runs.map((x) => x.stages.total.p50) }, { name: `propagation p99 @${name}`, unit: 'ms', values: runs.map((x) => x.stages.total.p99) });
+      series.push(
+        { name: `propagation p50 @${name}`, unit: 'ms', values: runs.map((x) => x.stages.total.p50) },
+        { name: `propagation p99 @${name}`, unit: 'ms', values: runs.map((x) => x.stages.total.p99) },
+      );
       const load = `${name} (${rate}/s, achieved ${median(runs.map((x) => x.achieved)).toFixed(0)}/s)`;
-      propagationRows.push([load, m(runs, (x) => x.stages.total.p50), m(runs, (x) => x.stages.total.p95), m(runs, (x) => x.stages.total.p99)]);
-      stageRows.push([load, `${m(runs, (x) => x.stages.toPublished.p50)} / ${m(runs, (x) => x.stages.toPublished.p99)}`, `${m(runs, (x) => x.stages.toDelivered.p50)} / ${m(runs, (x) => x.stages.toDelivered.p99)}`]);
-      callRows.push([load, ...Object.keys(DAPRD_CALLS).map((c) => `${median(runs.map((x) => x.daprd[c]!.meanMs)).toFixed(1)} ms × ${median(runs.map((x) => x.daprd[c]!.calls)).toFixed(0)}`)]);
+      propagationRows.push([
+        load,
+        m(runs, (x) => x.stages.total.p50),
+        m(runs, (x) => x.stages.total.p95),
+        m(runs, (x) => x.stages.total.p99),
+      ]);
+      stageRows.push([
+        load,
+        `${m(runs, (x) => x.stages.toPublished.p50)} / ${m(runs, (x) => x.stages.toPublished.p99)}`,
+        `${m(runs, (x) => x.stages.toDelivered.p50)} / ${m(runs, (x) => x.stages.toDelivered.p99)}`,
+      ]);
+      callRows.push([
+        load,
+        ...Object.keys(DAPRD_CALLS).map(
+          (c) =>
+            `${median(runs.map((x) => x.daprd[c]!.meanMs)).toFixed(1)} ms × ${median(runs.map((x) => x.daprd[c]!.calls)).toFixed(0)}`,
+        ),
+      ]);
     }
 
     log(`audit drain: ${DRAIN_EVENTS} events queued while audit is stopped`);
@@ -272,21 +384,59 @@ async function main(): Promise<void> {
     const drainMedian = median(drains);
     const drainRows = [
       ['audit drain, first → last row (events/s)', `${drainMedian.toFixed(0)} (${spread(drains)})`, '1.00'],
-      ['audit drain, from audit start (events/s)', `${median(drainsWithStart).toFixed(0)} (${spread(drainsWithStart)})`, (drainMedian / median(drainsWithStart)).toFixed(2)],
-      ['raw INSERT, 1 row per statement, 10 connections', `${median(rawSingle).toFixed(0)} (${spread(rawSingle)})`, (drainMedian / median(rawSingle)).toFixed(2)],
-      ['raw INSERT, 100 rows per statement, 10 connections', `${median(rawBatch).toFixed(0)} (${spread(rawBatch)})`, (drainMedian / median(rawBatch)).toFixed(2)],
-      ['Redis XADD (publish)', `${median(redis.map((x) => x.publish)).toFixed(0)} (${spread(redis.map((x) => x.publish))})`, (drainMedian / median(redis.map((x) => x.publish))).toFixed(2)],
-      ['Redis XREADGROUP (consume)', `${median(redis.map((x) => x.consume)).toFixed(0)} (${spread(redis.map((x) => x.consume))})`, (drainMedian / median(redis.map((x) => x.consume))).toFixed(2)],
+      [
+        'audit drain, from audit start (events/s)',
+        `${median(drainsWithStart).toFixed(0)} (${spread(drainsWithStart)})`,
+        (drainMedian / median(drainsWithStart)).toFixed(2),
+      ],
+      [
+        'raw INSERT, 1 row per statement, 10 connections',
+        `${median(rawSingle).toFixed(0)} (${spread(rawSingle)})`,
+        (drainMedian / median(rawSingle)).toFixed(2),
+      ],
+      [
+        'raw INSERT, 100 rows per statement, 10 connections',
+        `${median(rawBatch).toFixed(0)} (${spread(rawBatch)})`,
+        (drainMedian / median(rawBatch)).toFixed(2),
+      ],
+      [
+        'Redis XADD (publish)',
+        `${median(redis.map((x) => x.publish)).toFixed(0)} (${spread(redis.map((x) => x.publish))})`,
+        (drainMedian / median(redis.map((x) => x.publish))).toFixed(2),
+      ],
+      [
+        'Redis XREADGROUP (consume)',
+        `${median(redis.map((x) => x.consume)).toFixed(0)} (${spread(redis.map((x) => x.consume))})`,
+        (drainMedian / median(redis.map((x) => x.consume))).toFixed(2),
+      ],
     ];
 
     const report = [
       `Benchmark ${new Date().toISOString()} — ${cpus().length} CPUs, medians of ${REPEATS} runs (min–max)`,
       '',
-      formatTable(['request', 'conc.', 'via sidecar req/s', 'direct req/s', 'ratio', 'p50 ms sidecar / direct (+cost)', 'p99 ms sidecar / direct (+cost)'], rows),
+      formatTable(
+        [
+          'request',
+          'conc.',
+          'via sidecar req/s',
+          'direct req/s',
+          'ratio',
+          'p50 ms sidecar / direct (+cost)',
+          'p99 ms sidecar / direct (+cost)',
+        ],
+        rows,
+      ),
       '',
       formatTable(['propagation, commit → audit row', 'p50 ms', 'p95 ms', 'p99 ms'], propagationRows),
       '',
-      formatTable(['stages per event', 'commit → relay claim, p50 / p99 ms', 'claim → published → delivered to audit, p50 / p99 ms'], stageRows),
+      formatTable(
+        [
+          'stages per event',
+          'commit → relay claim, p50 / p99 ms',
+          'claim → published → delivered to audit, p50 / p99 ms',
+        ],
+        stageRows,
+      ),
       '',
       formatTable(['daprd per call (mean × calls)', ...Object.keys(DAPRD_CALLS)], callRows),
       '',

@@ -47,11 +47,15 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { soft: { type: 'boolean', default: false } } });
   const soft = values.soft;
   const { engine, names } = runFileDatabases();
-  const added = writeSecretsFile(secretsFileOf(PROJECT_ROOT), localSecrets(names.audit ?? 'audit'), { keepExisting: true });
+  const added = writeSecretsFile(secretsFileOf(PROJECT_ROOT), localSecrets(names.audit ?? 'audit'), {
+    keepExisting: true,
+  });
   if (added.length) say(`.dapr/secrets.json: added ${added.join(', ')} (git-ignored; edit it for other servers)`);
   const done = [
     await step('the Dapr runtime', soft, ensureDaprRuntime),
-    await step(`the ${Object.values(names).join(' and ')} databases`, soft, () => ensureDatabases(engine, Object.values(names))),
+    await step(`the ${Object.values(names).join(' and ')} databases`, soft, () =>
+      ensureDatabases(engine, Object.values(names)),
+    ),
   ];
   if (done.every(Boolean)) say('ready: `dapr run -f .` or `npm start`');
 }

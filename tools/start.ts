@@ -51,7 +51,9 @@ async function findCli(): Promise<string | undefined> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { broker: { type: 'string' }, sql: { type: 'string' }, launcher: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { broker: { type: 'string' }, sql: { type: 'string' }, launcher: { type: 'boolean', default: false } },
+  });
   const broker = parseBroker(values.broker ?? process.env.DAPR_BROKER);
   const sql = parseSqlEngine(values.sql ?? process.env.DAPR_SQL);
   const runFile = withVariants(readRunFile(RUN_FILE), PROJECT_ROOT, broker, sql);
@@ -62,16 +64,21 @@ async function main(): Promise<void> {
   await requireReachable(SQL_VARIANTS[sql].endpoint);
   if (broker === 'jetstream') await provisionJetStream(DEFAULT_TOPIC, DEFAULT_TOPIC);
   const admin = databaseAdmin(sql);
-  for (const db of Object.values(databases)) if (await admin.ensureDatabase(db)) console.log(`created database ${db} (${sql})`);
+  for (const db of Object.values(databases))
+    if (await admin.ensureDatabase(db)) console.log(`created database ${db} (${sql})`);
 
   const cli = values.launcher ? undefined : await findCli();
   const variantNote = broker !== 'redis' || sql !== 'postgres' ? ` with broker=${broker}, sql=${sql}` : '';
   if (cli) {
     // The CLI reads a run file from stdin relative to the working directory: the repository.
     const input = variantNote ? stringify(runFile) : undefined;
-    console.log(`starting catalog + audit${variantNote}: ${cli} run -f ${input ? '- (dapr.yaml with the chosen resources)' : '.'}`);
+    console.log(
+      `starting catalog + audit${variantNote}: ${cli} run -f ${input ? '- (dapr.yaml with the chosen resources)' : '.'}`,
+    );
     const run = new CliRun(cli, PROJECT_ROOT, apps, input);
-    process.exitCode = await run.run(() => printHowToCall(apps, 'this console (the Dapr CLI prints daprd and app output)'));
+    process.exitCode = await run.run(() =>
+      printHowToCall(apps, 'this console (the Dapr CLI prints daprd and app output)'),
+    );
     return;
   }
   console.log(

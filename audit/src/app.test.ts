@@ -15,7 +15,17 @@ describe('audit API (SQLite)', () => {
   let sequelize: Sequelize;
   let models: AuditModels;
   const app = (allowMutations = false): Express =>
-    createApp({ models, sink: new SequelizeSink(models), logger, version: '2.0.0', bodyLimit: '4mb', maxPageSize: 50, allowMutations, readiness: {}, isShuttingDown: () => false });
+    createApp({
+      models,
+      sink: new SequelizeSink(models),
+      logger,
+      version: '2.0.0',
+      bodyLimit: '4mb',
+      maxPageSize: 50,
+      allowMutations,
+      readiness: {},
+      isShuttingDown: () => false,
+    });
 
   beforeEach(async () => {
     sequelize = createSequelize({ dialect: 'sqlite', storage: ':memory:', poolMax: 1, ssl: false }, logger);
@@ -24,13 +34,33 @@ describe('audit API (SQLite)', () => {
   });
   afterEach(() => sequelize.close());
 
-  const ce = (eventId: string, data: object = { ...validData, eventId }) => ({ id: eventId, source: 'catalog', type: 'product.created', specversion: '1.0', data });
+  const ce = (eventId: string, data: object = { ...validData, eventId }) => ({
+    id: eventId,
+    source: 'catalog',
+    type: 'product.created',
+    specversion: '1.0',
+    data,
+  });
 
   it('answers a single delivery with an explicit status', async () => {
-    await request(app()).post('/events/products').set('content-type', 'application/cloudevents+json').send(JSON.stringify(ce('a'))).expect(200, { status: 'SUCCESS' });
-    await request(app()).post('/events/products').set('content-type', 'application/cloudevents+json').send(JSON.stringify(ce('x', { nope: 1 }))).expect(200, { status: 'DROP' });
+    await request(app())
+      .post('/events/products')
+      .set('content-type', 'application/cloudevents+json')
+      .send(JSON.stringify(ce('a')))
+      .expect(200, { status: 'SUCCESS' });
+    await request(app())
+      .post('/events/products')
+      .set('content-type', 'application/cloudevents+json')
+      .send(JSON.stringify(ce('x', { nope: 1 })))
+      .expect(200, { status: 'DROP' });
     const [row] = (await request(app()).get('/api/auditlogs').expect(200)).body;
-    expect(row).toMatchObject({ eventId: 'a', eventType: 'product.created', subjectId: validData.product.id, logMessage: validData.message, timeStamp: validData.occurredAt });
+    expect(row).toMatchObject({
+      eventId: 'a',
+      eventType: 'product.created',
+      subjectId: validData.product.id,
+      logMessage: validData.message,
+      timeStamp: validData.occurredAt,
+    });
     expect(row.recordedAt).toMatch(/Z$/);
   });
 
@@ -61,9 +91,17 @@ describe('audit API (SQLite)', () => {
 
   it('keeps a dead letter and shows it', async () => {
     const raw = JSON.stringify(ce('poison', { bad: true }));
-    await request(app()).post('/events/products-deadletter').send({ topic: 'products-deadletter', data_base64: Buffer.from(raw).toString('base64') }).expect(200, { status: 'SUCCESS' });
+    await request(app())
+      .post('/events/products-deadletter')
+      .send({ topic: 'products-deadletter', data_base64: Buffer.from(raw).toString('base64') })
+      .expect(200, { status: 'SUCCESS' });
     const [dead] = (await request(app()).get('/api/deadletters').expect(200)).body;
-    expect(dead).toMatchObject({ messageId: 'poison', topic: 'products-deadletter', payload: raw, payloadEncoding: 'utf8' });
+    expect(dead).toMatchObject({
+      messageId: 'poison',
+      topic: 'products-deadletter',
+      payload: raw,
+      payloadEncoding: 'utf8',
+    });
     await request(app()).get(`/api/deadletters/${dead.id}`).expect(200);
     await request(app()).get('/api/deadletters/999').expect(404);
   });
@@ -74,17 +112,26 @@ describe('audit API (SQLite)', () => {
       ['b', 'product.updated', 1],
       ['c', 'product.created', 2],
     ] as const) {
-      await request(app()).post('/events/products').send(ce(id, { ...validData, eventId: id, eventType: type, product: { ...validData.product, id: subject } }));
+      await request(app())
+        .post('/events/products')
+        .send(ce(id, { ...validData, eventId: id, eventType: type, product: { ...validData.product, id: subject } }));
     }
-    const ids = async (q: string) => (await request(app()).get(`/api/auditlogs${q}`).expect(200)).body.map((r: { eventId: string }) => r.eventId);
+    const ids = async (q: string) =>
+      (await request(app()).get(`/api/auditlogs${q}`).expect(200)).body.map((r: { eventId: string }) => r.eventId);
     expect(await ids('?eventType=product.created')).toEqual(['a', 'c']);
     expect(await ids('?subjectId=1')).toEqual(['a', 'b']);
     expect(await ids('?limit=1&offset=1')).toEqual(['b']);
-    expect(await ids(`?from=${encodeURIComponent('2026-01-02T03:04:05.678Z')}&to=${encodeURIComponent('2026-01-02T03:04:05.678Z')}`)).toEqual(['a', 'b', 'c']);
+    expect(
+      await ids(
+        `?from=${encodeURIComponent('2026-01-02T03:04:05.678Z')}&to=${encodeURIComponent('2026-01-02T03:04:05.678Z')}`,
+      ),
+    ).toEqual(['a', 'b', 'c']);
     expect(await ids('?from=2030-01-01T00:00:00Z')).toEqual([]);
     const page = await request(app()).get('/api/auditlogs?eventType=product.created&limit=1').expect(200);
     expect(page.headers.link).toBe('<?eventType=product.created&limit=1&offset=1>; rel="next"');
-    expect((await request(app()).get('/api/auditlogs?eventType=product.created&limit=1&offset=1')).headers.link).toBe('<?eventType=product.created&limit=1&offset=2>; rel="next"');
+    expect((await request(app()).get('/api/auditlogs?eventType=product.created&limit=1&offset=1')).headers.link).toBe(
+      '<?eventType=product.created&limit=1&offset=2>; rel="next"',
+    );
     expect((await request(app()).get('/api/auditlogs?eventType=product.created&limit=3')).headers.link).toBeUndefined();
     await request(app()).get('/api/auditlogs?from=yesterday').expect(400);
     await request(app()).get('/api/auditlogs?limit=51').expect(400);
@@ -100,7 +147,10 @@ describe('audit API (SQLite)', () => {
     expect(forbidden.headers['content-type']).toMatch(/^application\/problem\+json/);
     await request(app()).delete(`/api/auditlogs/${id}`).expect(403);
     await request(app(true)).put(`/api/auditlogs/${id}`).send(edit).expect(204);
-    await request(app(true)).put(`/api/auditlogs/${id}`).send({ ...edit, id: id + 1 }).expect(400);
+    await request(app(true))
+      .put(`/api/auditlogs/${id}`)
+      .send({ ...edit, id: id + 1 })
+      .expect(400);
     const deleted = await request(app(true)).delete(`/api/auditlogs/${id}`).expect(200);
     expect(deleted.body).toMatchObject({ id, logMessage: 'rewritten', timeStamp: '2026-02-03T04:05:06.000Z' });
     await request(app(true)).delete(`/api/auditlogs/${id}`).expect(404);

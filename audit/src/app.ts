@@ -44,8 +44,14 @@ export function createApp(deps: AuditAppDeps): Express {
   app.use(daprAppCallbacks());
   app.use(jsonBody(deps.bodyLimit));
   app.use(eventsRouter(new ProductEventConsumer(deps.sink, logger), new DeadLetterConsumer(deps.sink, logger), logger));
-  app.route('/api/version').get(versionHandler(deps.version)).all(methodNotAllowed(['GET']));
-  app.use('/api/auditlogs', auditLogsRouter({ models: deps.models, maxPageSize: deps.maxPageSize, allowMutations: deps.allowMutations }));
+  app
+    .route('/api/version')
+    .get(versionHandler(deps.version))
+    .all(methodNotAllowed(['GET']));
+  app.use(
+    '/api/auditlogs',
+    auditLogsRouter({ models: deps.models, maxPageSize: deps.maxPageSize, allowMutations: deps.allowMutations }),
+  );
   app.use('/api/deadletters', deadLettersRouter({ models: deps.models, maxPageSize: deps.maxPageSize }));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

@@ -1,25 +1,43 @@
 import { z } from 'zod';
-import { baseEnvSchema, ConfigError, dbConfigFrom, DbDialect, env, packageVersion, parseEnv } from '@portable-dapr/common';
+import {
+  baseEnvSchema,
+  ConfigError,
+  dbConfigFrom,
+  DbDialect,
+  env,
+  packageVersion,
+  parseEnv,
+} from '@portable-dapr/common';
 import type { BindingEngine } from './sinks/sql';
 
-const auditEnvSchema = baseEnvSchema.extend({
+export const auditEnvSchema = baseEnvSchema.extend({
   PORT: env.integer(5002, 1, 65535),
   /**
    * Where consumed events are written: through the Dapr SQL output binding (default), or straight
    * through Sequelize, for engines Dapr has no binding for (SQL Server / Azure SQL).
    */
   AUDIT_SINK: z.enum(['binding', 'sequelize']).default('binding'),
-  AUDIT_BINDING_NAME: z.string().regex(/^[\w-]{1,63}$/, 'a Dapr component name').default('audit-db'),
+  AUDIT_BINDING_NAME: z
+    .string()
+    .regex(/^[\w-]{1,63}$/, 'a Dapr component name')
+    .default('audit-db'),
   /** The SQL dialect the binding speaks; defaults from DB_DIALECT (the binding targets the same database). */
   AUDIT_BINDING_ENGINE: z.enum(['postgresql', 'mysql']).optional(),
   /** PUT/DELETE on /api/auditlogs answer 403 unless this is true: the trail is append-only. */
   AUDIT_ALLOW_MUTATIONS: env.booleanFlag(false),
   MAX_PAGE_SIZE: env.integer(1000, 1, 10_000),
   /** Largest bulk delivery the event route accepts (Dapr bulk subscribe). */
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('4mb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb')
+    .default('4mb'),
 });
 
-const ENGINE_FOR: Partial<Record<DbDialect, BindingEngine>> = { postgres: 'postgresql', mariadb: 'mysql', mysql: 'mysql' };
+const ENGINE_FOR: Partial<Record<DbDialect, BindingEngine>> = {
+  postgres: 'postgresql',
+  mariadb: 'mysql',
+  mysql: 'mysql',
+};
 
 export type AuditConfig = ReturnType<typeof loadConfig>;
 
@@ -28,8 +46,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   const bindingEngine = e.AUDIT_BINDING_ENGINE ?? ENGINE_FOR[e.DB_DIALECT];
   if (e.AUDIT_SINK === 'binding' && !bindingEngine) {
     throw new ConfigError([
-      `AUDIT_SINK: Dapr has no SQL output binding for DB_DIALECT=${e.DB_DIALECT}; set AUDIT_SINK=sequelize (or AUDIT_BINDING_ENGINE if a binding does reach this database)`,
+      `AUDIT_SINK: Dapr has no SQL output binding for DB_DIALECT=${e.DB_DIALECT}; ` +
+        'set AUDIT_SINK=sequelize (or AUDIT_BINDING_ENGINE if a binding does reach this database)',
     ]);
   }
-  return { ...e, version: e.SERVICE_VERSION ?? packageVersion(__dirname), db: dbConfigFrom(e), bindingEngine: bindingEngine ?? 'postgresql' };
+  return {
+    ...e,
+    version: e.SERVICE_VERSION ?? packageVersion(__dirname),
+    db: dbConfigFrom(e),
+    bindingEngine: bindingEngine ?? 'postgresql',
+  };
 }

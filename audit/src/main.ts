@@ -18,7 +18,9 @@ import { SequelizeSink } from './sinks/sequelize-sink';
 import type { AuditSink } from './sinks/sink';
 
 function createSink(config: AuditConfig, dapr: DaprClient, models: AuditModels): AuditSink {
-  return config.AUDIT_SINK === 'binding' ? new BindingSink(dapr, config.AUDIT_BINDING_NAME, config.bindingEngine) : new SequelizeSink(models);
+  return config.AUDIT_SINK === 'binding'
+    ? new BindingSink(dapr, config.AUDIT_BINDING_NAME, config.bindingEngine)
+    : new SequelizeSink(models);
 }
 
 /** Wires the audit service: config → database → sidecar client → sink → HTTP server → shutdown. */
@@ -44,7 +46,10 @@ async function main(): Promise<void> {
     isShuttingDown: () => shuttingDown,
   });
   const server = await listen(app, config.PORT);
-  logger.info({ port: server.port, version: config.version, sink: config.AUDIT_SINK, binding: config.AUDIT_BINDING_NAME }, 'audit listening');
+  logger.info(
+    { port: server.port, version: config.version, sink: config.AUDIT_SINK, binding: config.AUDIT_BINDING_NAME },
+    'audit listening',
+  );
 
   onTerminate(logger, async () => {
     shuttingDown = true;

@@ -36,19 +36,33 @@ describe('audit consuming product events through its sidecar', () => {
 
   const audit = () => stack.node('audit');
   const cloudEvent = (eventId: string, data: unknown = { ...validData, eventId }) =>
-    JSON.stringify({ specversion: '1.0', id: eventId, source: 'catalog', type: 'product.created', datacontenttype: 'application/json', data });
+    JSON.stringify({
+      specversion: '1.0',
+      id: eventId,
+      source: 'catalog',
+      type: 'product.created',
+      datacontenttype: 'application/json',
+      data,
+    });
   /** Publishes a complete CloudEvent through the sidecar, which keeps its id as given. */
   const publish = async (body: string, t = topic) => {
-    const res = await fetch(`${audit().daprUrl}/v1.0/publish/pubsub/${t}`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body });
+    const res = await fetch(`${audit().daprUrl}/v1.0/publish/pubsub/${t}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body,
+    });
     expect(res.status).toBe(204);
   };
-  const logs = async (query = '') => (await (await fetch(`${audit().daprUrl}/v1.0/invoke/audit/method/api/auditlogs${query}`)).json()) as AuditLogDto[];
+  const logs = async (query = '') =>
+    (await (await fetch(`${audit().daprUrl}/v1.0/invoke/audit/method/api/auditlogs${query}`)).json()) as AuditLogDto[];
   const byEvent = async (eventId: string) => (await logs()).filter((l) => l.eventId === eventId);
 
   it('writes a delivered event as one row with every field', async () => {
     const id = `e-${runId()}`;
     await publish(cloudEvent(id));
-    const [row, ...more] = await waitUntil('the row', async () => ((await byEvent(id)).length ? byEvent(id) : undefined));
+    const [row, ...more] = await waitUntil('the row', async () =>
+      (await byEvent(id)).length ? byEvent(id) : undefined,
+    );
     expect(more).toHaveLength(0);
     expect(row).toMatchObject({
       eventId: id,
@@ -67,7 +81,9 @@ describe('audit consuming product events through its sidecar', () => {
     await publish(cloudEvent(id));
     const marker = `after-${runId()}`;
     await publish(cloudEvent(marker));
-    await waitUntil('the marker behind the duplicates', async () => ((await byEvent(marker)).length ? true : undefined));
+    await waitUntil('the marker behind the duplicates', async () =>
+      (await byEvent(marker)).length ? true : undefined,
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(await byEvent(id)).toHaveLength(1);
   });
@@ -79,7 +95,12 @@ describe('audit consuming product events through its sidecar', () => {
     await publish(cloudEvent(behind));
     await waitUntil('the event behind the poison', async () => ((await byEvent(behind)).length ? true : undefined));
     const dead = await waitUntil('the dead letter', async () => {
-      const all = (await (await fetch(`${audit().daprUrl}/v1.0/invoke/audit/method/api/deadletters`)).json()) as { messageId: string; reason: string; payload: string; topic: string }[];
+      const all = (await (await fetch(`${audit().daprUrl}/v1.0/invoke/audit/method/api/deadletters`)).json()) as {
+        messageId: string;
+        reason: string;
+        payload: string;
+        topic: string;
+      }[];
       return all.find((d) => d.messageId === poison);
     });
     expect(dead.topic).toBe(`${topic}-deadletter`);
@@ -93,12 +114,21 @@ describe('audit consuming product events through its sidecar', () => {
     const ids = Array.from({ length: 5 }, (_, i) => `outage-${i}-${runId()}`);
     for (const id of ids) await publish(cloudEvent(id));
     const appLog = stack.logOf('audit');
-    await waitUntil('RETRY answers in the audit log', async () => (/asking for redelivery/.test(readFileSync(appLog, 'utf8')) ? true : undefined), 30_000);
+    await waitUntil(
+      'RETRY answers in the audit log',
+      async () => (readFileSync(appLog, 'utf8').includes('asking for redelivery') ? true : undefined),
+      30_000,
+    );
     pg.start();
-    await waitUntil('all five rows', async () => {
-      const rows = (await logs()).filter((l) => ids.includes(l.eventId));
-      return rows.length === 5 ? rows : undefined;
-    }, 60_000, 500);
+    await waitUntil(
+      'all five rows',
+      async () => {
+        const rows = (await logs()).filter((l) => ids.includes(l.eventId));
+        return rows.length === 5 ? rows : undefined;
+      },
+      60_000,
+      500,
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     const rows = (await logs()).filter((l) => ids.includes(l.eventId));
     expect(rows.map((r) => r.eventId).sort()).toEqual([...ids].sort());
@@ -112,6 +142,9 @@ describe('audit consuming product events through its sidecar', () => {
       body: JSON.stringify({ logMessage: 'rewritten', timeStamp: new Date().toISOString() }),
     });
     expect(put.status).toBe(403);
-    expect((await fetch(`${audit().daprUrl}/v1.0/invoke/audit/method/api/auditlogs/${first!.id}`, { method: 'DELETE' })).status).toBe(403);
+    expect(
+      (await fetch(`${audit().daprUrl}/v1.0/invoke/audit/method/api/auditlogs/${first!.id}`, { method: 'DELETE' }))
+        .status,
+    ).toBe(403);
   });
 });

@@ -23,7 +23,7 @@ const row = (eventId: string, logMessage = 'Product Added. Name - Pen, Type - Of
 describe.each(['sqlite', 'postgres', 'mariadb'] as const)('Sequelize sink on %s', (engine) => {
   let sequelize: Sequelize;
   let models: AuditModels;
-  let drop = async () => undefined;
+  let drop: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
     if (engine === 'sqlite') {
@@ -32,7 +32,18 @@ describe.each(['sqlite', 'postgres', 'mariadb'] as const)('Sequelize sink on %s'
       const dbs = await createTestDatabases(engine, ['audit'], 'sink');
       drop = dbs.drop;
       const env = SQL_VARIANTS[engine].appEnv;
-      sequelize = createSequelize({ dialect: engine, host: env.DB_SERVER, port: Number(env.DB_PORT), user: env.DB_USER, database: dbs.names.audit, poolMax: 4, ssl: false }, logger);
+      sequelize = createSequelize(
+        {
+          dialect: engine,
+          host: env.DB_SERVER,
+          port: Number(env.DB_PORT),
+          user: env.DB_USER,
+          database: dbs.names.audit,
+          poolMax: 4,
+          ssl: false,
+        },
+        logger,
+      );
     }
     await migrate(sequelize, migrations, logger);
     models = initModels(sequelize);
@@ -54,7 +65,14 @@ describe.each(['sqlite', 'postgres', 'mariadb'] as const)('Sequelize sink on %s'
 
   it('keeps one dead letter per message id', async () => {
     const sink = new SequelizeSink(models);
-    const dl = { messageId: 'm1', topic: 't', receivedAt: new Date(), reason: 'bad', payload: '{}', payloadEncoding: 'utf8' as const };
+    const dl = {
+      messageId: 'm1',
+      topic: 't',
+      receivedAt: new Date(),
+      reason: 'bad',
+      payload: '{}',
+      payloadEncoding: 'utf8' as const,
+    };
     await sink.insertDeadLetter(dl);
     await sink.insertDeadLetter(dl);
     expect(await models.DeadLetter.count()).toBe(1);

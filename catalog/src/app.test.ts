@@ -35,7 +35,12 @@ describe('catalog API (SQLite)', () => {
   afterEach(() => sequelize.close());
 
   const pen = { name: 'Pen', type: 'Office', price: 2.5 };
-  const outbox = async () => (await models.OutboxEvent.findAll({ order: [['seq', 'ASC']] })).map((e) => ({ type: e.eventType, subject: e.subjectId, data: JSON.parse(e.payload) }));
+  const outbox = async () =>
+    (await models.OutboxEvent.findAll({ order: [['seq', 'ASC']] })).map((e) => ({
+      type: e.eventType,
+      subject: e.subjectId,
+      data: JSON.parse(e.payload),
+    }));
 
   it('creates with 201, a Location and the stored product, and records product.created', async () => {
     const res = await request(app).post('/api/products').send(pen).expect(201);
@@ -43,14 +48,26 @@ describe('catalog API (SQLite)', () => {
     expect(res.headers.location).toBe('/api/products/1');
     expect(committed).toBe(1);
     const [event] = await outbox();
-    expect(event).toMatchObject({ type: 'product.created', subject: 1, data: { eventType: 'product.created', product: { id: 1, ...pen }, message: 'Product Added. Name - Pen, Type - Office, Price - 2.5' } });
+    expect(event).toMatchObject({
+      type: 'product.created',
+      subject: 1,
+      data: {
+        eventType: 'product.created',
+        product: { id: 1, ...pen },
+        message: 'Product Added. Name - Pen, Type - Office, Price - 2.5',
+      },
+    });
     expect(event!.data.eventId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('reads one and all, 404 for a missing id, 400 for a non-integer one', async () => {
     await request(app).post('/api/products').send(pen);
-    await request(app).get('/api/products').expect(200, [{ id: 1, ...pen }]);
-    await request(app).get('/api/products/1').expect(200, { id: 1, ...pen });
+    await request(app)
+      .get('/api/products')
+      .expect(200, [{ id: 1, ...pen }]);
+    await request(app)
+      .get('/api/products/1')
+      .expect(200, { id: 1, ...pen });
     const missing = await request(app).get('/api/products/2').expect(404);
     expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
     for (const bad of ['abc', '1.5', '-1', '0', '99999999999', '..%2F..%2Fetc%2Fpasswd']) {
@@ -70,7 +87,10 @@ describe('catalog API (SQLite)', () => {
 
   it('refuses an update whose body id differs from the path (400) or whose product is absent (404), recording nothing', async () => {
     await request(app).post('/api/products').send(pen);
-    const res = await request(app).put('/api/products/1').send({ id: 2, ...pen }).expect(400);
+    const res = await request(app)
+      .put('/api/products/1')
+      .send({ id: 2, ...pen })
+      .expect(400);
     expect(res.body.errors).toEqual([{ field: 'id', message: 'must match the id in the path' }]);
     await request(app).put('/api/products/7').send(pen).expect(404);
     expect(await outbox()).toHaveLength(1);
@@ -78,18 +98,25 @@ describe('catalog API (SQLite)', () => {
 
   it('deletes with 200 and the deleted product, then 404', async () => {
     await request(app).post('/api/products').send(pen);
-    await request(app).delete('/api/products/1').expect(200, { id: 1, ...pen });
+    await request(app)
+      .delete('/api/products/1')
+      .expect(200, { id: 1, ...pen });
     await request(app).delete('/api/products/1').expect(404);
     expect((await outbox()).map((e) => e.type)).toEqual(['product.created', 'product.deleted']);
   });
 
   it('pages with limit/offset, caps the page, and links the next page', async () => {
-    for (let i = 0; i < 4; i++) await request(app).post('/api/products').send({ ...pen, name: `P${i}` });
+    for (let i = 0; i < 4; i++)
+      await request(app)
+        .post('/api/products')
+        .send({ ...pen, name: `P${i}` });
     const first = await request(app).get('/api/products').expect(200);
     expect(first.body).toHaveLength(3);
     expect(first.headers.link).toBe('<?limit=3&offset=3>; rel="next"');
     // Resolved against the request URL, direct or through a sidecar, it stays under the same path.
-    expect(new URL('?limit=3&offset=3', 'http://h/v1.0/invoke/catalog/method/api/products?limit=3').href).toBe('http://h/v1.0/invoke/catalog/method/api/products?limit=3&offset=3');
+    expect(new URL('?limit=3&offset=3', 'http://h/v1.0/invoke/catalog/method/api/products?limit=3').href).toBe(
+      'http://h/v1.0/invoke/catalog/method/api/products?limit=3&offset=3',
+    );
     const second = await request(app).get('/api/products?limit=3&offset=3').expect(200);
     expect(second.body.map((p: { name: string }) => p.name)).toEqual(['P3']);
     const tooMany = await request(app).get('/api/products?limit=4').expect(400);
@@ -97,7 +124,10 @@ describe('catalog API (SQLite)', () => {
   });
 
   it('answers bad bodies with problem+json naming each field, and stores nothing', async () => {
-    const res = await request(app).post('/api/products').send({ name: '', type: 7, price: -1, colour: 'red' }).expect(400);
+    const res = await request(app)
+      .post('/api/products')
+      .send({ name: '', type: 7, price: -1, colour: 'red' })
+      .expect(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body.errors).toEqual(
       expect.arrayContaining([
@@ -109,7 +139,10 @@ describe('catalog API (SQLite)', () => {
     );
     await request(app).post('/api/products').set('content-type', 'application/json').send('{"name":').expect(400);
     await request(app).post('/api/products').set('content-type', 'text/plain').send('name=Pen').expect(415);
-    await request(app).post('/api/products').send({ ...pen, name: 'x'.repeat(2000) }).expect(413);
+    await request(app)
+      .post('/api/products')
+      .send({ ...pen, name: 'x'.repeat(2000) })
+      .expect(413);
     await request(app).post('/api/products').set('content-type', 'application/json').send('[1,2]').expect(400);
     expect(await models.Product.count()).toBe(0);
     expect(await outbox()).toHaveLength(0);

@@ -39,10 +39,18 @@ export function createApp(deps: CatalogAppDeps): Express {
   app.use(requireAppToken(deps.appApiToken));
   app.use(daprAppCallbacks());
   app.use(jsonBody(deps.bodyLimit));
-  app.route('/api/version').get(versionHandler(deps.version)).all(methodNotAllowed(['GET']));
+  app
+    .route('/api/version')
+    .get(versionHandler(deps.version))
+    .all(methodNotAllowed(['GET']));
   app.use(
     '/api/products',
-    productsRouter({ sequelize: deps.sequelize, models: deps.models, maxPageSize: deps.maxPageSize, onEventCommitted: deps.onEventCommitted }),
+    productsRouter({
+      sequelize: deps.sequelize,
+      models: deps.models,
+      maxPageSize: deps.maxPageSize,
+      onEventCommitted: deps.onEventCommitted,
+    }),
   );
   app.use(notFoundHandler());
   app.use(errorHandler(deps.logger));

@@ -1,10 +1,16 @@
 import { z } from 'zod';
 import { baseEnvSchema, dbConfigFrom, env, packageVersion, parseEnv } from '@portable-dapr/common';
 
-const catalogEnvSchema = baseEnvSchema.extend({
+export const catalogEnvSchema = baseEnvSchema.extend({
   PORT: env.integer(5001, 1, 65535),
-  PUBSUB_NAME: z.string().regex(/^[\w-]{1,63}$/, 'a Dapr component name').default('pubsub'),
-  PUBSUB_TOPIC: z.string().regex(/^[\w.-]{1,249}$/, 'a topic name').default('products'),
+  PUBSUB_NAME: z
+    .string()
+    .regex(/^[\w-]{1,63}$/, 'a Dapr component name')
+    .default('pubsub'),
+  PUBSUB_TOPIC: z
+    .string()
+    .regex(/^[\w.-]{1,249}$/, 'a topic name')
+    .default('products'),
   /** Events the relay publishes per claim; also the batch size of one publish round. */
   RELAY_BATCH_SIZE: env.integer(100, 1, 1000),
   /** How often an idle relay looks for events written by other replicas. */

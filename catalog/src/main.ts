@@ -24,12 +24,18 @@ async function main(): Promise<void> {
   await prepareDatabase(sequelize, migrations, config.MIGRATE_ON_START, logger);
 
   const dapr = createDaprClient(config, logger);
-  const relay = new OutboxRelay(sequelize, models.OutboxEvent, new DaprEventPublisher(dapr, config.PUBSUB_NAME, config.PUBSUB_TOPIC, sidecarCheck(config)), logger, {
-    batchSize: config.RELAY_BATCH_SIZE,
-    pollMs: config.RELAY_POLL_MS,
-    maxBackoffMs: config.RELAY_MAX_BACKOFF_MS,
-    retentionHours: config.OUTBOX_RETENTION_HOURS,
-  });
+  const relay = new OutboxRelay(
+    sequelize,
+    models.OutboxEvent,
+    new DaprEventPublisher(dapr, config.PUBSUB_NAME, config.PUBSUB_TOPIC, sidecarCheck(config)),
+    logger,
+    {
+      batchSize: config.RELAY_BATCH_SIZE,
+      pollMs: config.RELAY_POLL_MS,
+      maxBackoffMs: config.RELAY_MAX_BACKOFF_MS,
+      retentionHours: config.OUTBOX_RETENTION_HOURS,
+    },
+  );
 
   let shuttingDown = false;
   const app = createApp({
@@ -46,7 +52,16 @@ async function main(): Promise<void> {
   });
   const server = await listen(app, config.PORT);
   if (config.RELAY_ENABLED) relay.start();
-  logger.info({ port: server.port, version: config.version, pubsub: config.PUBSUB_NAME, topic: config.PUBSUB_TOPIC, relay: config.RELAY_ENABLED }, 'catalog listening');
+  logger.info(
+    {
+      port: server.port,
+      version: config.version,
+      pubsub: config.PUBSUB_NAME,
+      topic: config.PUBSUB_TOPIC,
+      relay: config.RELAY_ENABLED,
+    },
+    'catalog listening',
+  );
 
   onTerminate(logger, async () => {
     shuttingDown = true;

@@ -15,7 +15,18 @@ const logger = pino({ level: 'silent' });
 
 function connect(engine: SqlEngine, database: string, poolMax = 5): Sequelize {
   const env = SQL_VARIANTS[engine].appEnv;
-  return createSequelize({ dialect: engine, host: env.DB_SERVER, port: Number(env.DB_PORT), user: env.DB_USER, database, poolMax, ssl: false }, logger);
+  return createSequelize(
+    {
+      dialect: engine,
+      host: env.DB_SERVER,
+      port: Number(env.DB_PORT),
+      user: env.DB_USER,
+      database,
+      poolMax,
+      ssl: false,
+    },
+    logger,
+  );
 }
 
 /** Records every event it is given; slow enough that two relays really overlap. */
@@ -61,11 +72,24 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
   });
 
   const app = () =>
-    createApp({ sequelize, models, logger, version: '1', bodyLimit: '100kb', maxPageSize: 100, readiness: {}, isShuttingDown: () => false, onEventCommitted: () => undefined });
+    createApp({
+      sequelize,
+      models,
+      logger,
+      version: '1',
+      bodyLimit: '100kb',
+      maxPageSize: 100,
+      readiness: {},
+      isShuttingDown: () => false,
+      onEventCommitted: () => undefined,
+    });
 
   it('keeps the contract and writes exactly one outbox event per change', async () => {
     const a = app();
-    const created = await request(a).post('/api/products').send({ name: 'Stylo 🖊️ 笔', type: "O'Office", price: 2.5 }).expect(201);
+    const created = await request(a)
+      .post('/api/products')
+      .send({ name: 'Stylo 🖊️ 笔', type: "O'Office", price: 2.5 })
+      .expect(201);
     const id = created.body.id as number;
     await request(a).get(`/api/products/${id}`).expect(200, { id, name: 'Stylo 🖊️ 笔', type: "O'Office", price: 2.5 });
     await request(a).put(`/api/products/${id}`).send({ id, name: 'Pen', type: 'Office', price: 3.25 }).expect(204);
@@ -76,7 +100,9 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
       ['product.updated', id],
       ['product.deleted', id],
     ]);
-    expect(JSON.parse(events[0]!.payload).message).toBe("Product Added. Name - Stylo 🖊️ 笔, Type - O'Office, Price - 2.5");
+    expect(JSON.parse(events[0]!.payload).message).toBe(
+      "Product Added. Name - Stylo 🖊️ 笔, Type - O'Office, Price - 2.5",
+    );
   });
 
   it('commits a product and its event together or not at all', async () => {
@@ -95,12 +121,24 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
 
   it('lets two relays drain one outbox without publishing any event twice', async () => {
     await inTransaction(sequelize, async (t) => {
-      for (let i = 1; i <= 300; i++) await recordProductEvent(models.OutboxEvent, 'product.created', { id: i, name: `P${i}`, type: 'T', price: i }, t);
+      for (let i = 1; i <= 300; i++)
+        await recordProductEvent(
+          models.OutboxEvent,
+          'product.created',
+          { id: i, name: `P${i}`, type: 'T', price: i },
+          t,
+        );
     });
     const seen: string[][] = [[], []];
     const second = connect(engine, database);
     const relays = [sequelize, second].map(
-      (s, i) => new OutboxRelay(s, initModels(s).OutboxEvent, new SlowRecorder(seen[i]!), logger, { batchSize: 25, pollMs: 10, maxBackoffMs: 50, retentionHours: 0 }),
+      (s, i) =>
+        new OutboxRelay(s, initModels(s).OutboxEvent, new SlowRecorder(seen[i]!), logger, {
+          batchSize: 25,
+          pollMs: 10,
+          maxBackoffMs: 50,
+          retentionHours: 0,
+        }),
     );
     const drain = async (r: OutboxRelay) => {
       for (;;) {

@@ -12,7 +12,17 @@ interface Published {
 
 /** What the broker holds: the Redis stream Dapr's pub/sub component writes each CloudEvent to. */
 function streamContents(topic: string): Published[] {
-  const out = execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', '--json', 'XRANGE', topic, '-', '+']).toString();
+  const out = execFileSync('redis-cli', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    '6379',
+    '--json',
+    'XRANGE',
+    topic,
+    '-',
+    '+',
+  ]).toString();
   const entries = JSON.parse(out) as [string, string[]][];
   return entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('data') + 1]!) as Published);
 }
@@ -36,12 +46,23 @@ describe('catalog publishing through its sidecar', () => {
   }, 60_000);
 
   const post = (url: string, name: string) =>
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, type: 'T', price: 1 }) });
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, type: 'T', price: 1 }),
+    });
 
   it('publishes exactly one CloudEvent per API call, carrying the event id', async () => {
     const catalog = stack.node('catalog');
     const ids: number[] = [];
-    for (let i = 0; i < 5; i++) ids.push(((await (await post(`${catalog.daprUrl}/v1.0/invoke/catalog/method/api/products`, `P${i}`)).json()) as { id: number }).id);
+    for (let i = 0; i < 5; i++)
+      ids.push(
+        (
+          (await (await post(`${catalog.daprUrl}/v1.0/invoke/catalog/method/api/products`, `P${i}`)).json()) as {
+            id: number;
+          }
+        ).id,
+      );
     await fetch(`${catalog.daprUrl}/v1.0/invoke/catalog/method/api/products/${ids[0]}`, { method: 'DELETE' });
     const events = await waitUntil('six events on the stream', async () => {
       const e = streamContents(topic);
@@ -51,7 +72,10 @@ describe('catalog publishing through its sidecar', () => {
     expect(streamContents(topic)).toHaveLength(6);
     expect(events.filter((e) => e.type === 'product.created')).toHaveLength(5);
     // Order is kept per product (different products' events may interleave).
-    expect(events.filter((e) => e.data.product.id === ids[0]).map((e) => e.type)).toEqual(['product.created', 'product.deleted']);
+    expect(events.filter((e) => e.data.product.id === ids[0]).map((e) => e.type)).toEqual([
+      'product.created',
+      'product.deleted',
+    ]);
     for (const e of events) {
       expect(e.id).toBe(e.data.eventId);
       expect(e.source).toBe('catalog');
@@ -63,11 +87,16 @@ describe('catalog publishing through its sidecar', () => {
     const catalog = stack.node('catalog');
     const before = streamContents(topic).length;
     await catalog.sidecar.stop();
-    for (let i = 0; i < 10; i++) expect((await post(`${catalog.appUrl}/api/products`, `Offline ${i}`)).status).toBe(201);
+    for (let i = 0; i < 10; i++)
+      expect((await post(`${catalog.appUrl}/api/products`, `Offline ${i}`)).status).toBe(201);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(streamContents(topic)).toHaveLength(before);
     await catalog.startSidecar();
-    await waitUntil('the ten offline events', async () => (streamContents(topic).length >= before + 10 ? true : undefined), 30_000);
+    await waitUntil(
+      'the ten offline events',
+      async () => (streamContents(topic).length >= before + 10 ? true : undefined),
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     const after = streamContents(topic).slice(before);
     expect(after).toHaveLength(10);

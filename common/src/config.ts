@@ -26,11 +26,17 @@ const DEFAULT_DB_PORTS: Record<DbDialect, number | undefined> = {
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 const booleanFlag = (fallback: boolean) =>
   z.preprocess(
-    (v) => (v === '' || v === undefined ? undefined : String(v).toLowerCase()),
-    z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? fallback : v === 'true' || v === '1')),
+    (v) => (typeof v === 'string' && v !== '' ? v.toLowerCase() : v === '' ? undefined : v),
+    z
+      .enum(['true', 'false', '1', '0'])
+      .optional()
+      .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1')),
   );
 const integer = (fallback: number, min: number, max: number) =>
-  z.preprocess((v) => (v === '' || v === undefined ? undefined : Number(v)), z.number().int().min(min).max(max).default(fallback));
+  z.preprocess(
+    (v) => (v === '' || v === undefined ? undefined : Number(v)),
+    z.number().int().min(min).max(max).default(fallback),
+  );
 
 export const env = { optionalString, booleanFlag, integer };
 
@@ -55,7 +61,10 @@ export const baseEnvSchema = z.object({
   DAPR_API_TOKEN: optionalString,
   APP_API_TOKEN: optionalString,
   SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb')
+    .default('100kb'),
 });
 
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
@@ -108,7 +117,8 @@ export function dbConfigFrom(e: BaseEnv): DbConfig {
   if (!e.DB_SERVER) problems.push(`DB_SERVER: required for DB_DIALECT=${e.DB_DIALECT} (or set DATABASE_URL)`);
   if (!e.DB_NAME) problems.push(`DB_NAME: required for DB_DIALECT=${e.DB_DIALECT} (or set DATABASE_URL)`);
   const port = e.DB_PORT === undefined ? DEFAULT_DB_PORTS[e.DB_DIALECT] : Number(e.DB_PORT);
-  if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) problems.push('DB_PORT: must be a port number');
+  if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535)
+    problems.push('DB_PORT: must be a port number');
   if (problems.length) throw new ConfigError(problems);
   return { ...base, host: e.DB_SERVER, port, database: e.DB_NAME, user: e.DB_USER, password: e.DB_PASSWORD };
 }

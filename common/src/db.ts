@@ -39,10 +39,23 @@ export function createSequelize(db: DbConfig, logger: Logger): Sequelize {
   return new Sequelize(db.database!, db.user ?? '', db.password, { ...options, host: db.host, port: db.port });
 }
 
+const TRANSIENT_DB_ERRORS = new Set(
+  [
+    'Connection',
+    'ConnectionRefused',
+    'ConnectionTimedOut',
+    'ConnectionAcquireTimeout',
+    'HostNotFound',
+    'HostNotReachable',
+    'AccessDenied',
+    'Timeout',
+  ].map((kind) => `Sequelize${kind}Error`),
+);
+
 /** Errors that mean "the database is not reachable right now", as opposed to a bad statement. */
 export function isTransientDbError(err: unknown): boolean {
   const name = (err as { name?: string })?.name ?? '';
-  return /^Sequelize(Connection|ConnectionRefused|ConnectionTimedOut|ConnectionAcquireTimeout|HostNotFound|HostNotReachable|AccessDenied|Timeout)Error$/.test(name);
+  return TRANSIENT_DB_ERRORS.has(name);
 }
 
 const sqliteTails = new WeakMap<Sequelize, Promise<unknown>>();

@@ -7,7 +7,10 @@ const CHECK_TIMEOUT_MS = 2_000;
 
 function withTimeout(name: string, check: ReadinessCheck): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name}: no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`${name}: no answer within ${CHECK_TIMEOUT_MS} ms`)),
+      CHECK_TIMEOUT_MS,
+    );
     check().then(
       () => (clearTimeout(timer), resolve()),
       (err: unknown) => (clearTimeout(timer), reject(new Error(`${name}: ${(err as Error)?.message ?? err}`))),

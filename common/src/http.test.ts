@@ -6,7 +6,10 @@ import { errorHandler, PROBLEM_CONTENT_TYPE } from './http';
 
 function appThrowing(err: Error) {
   const lines: { level: number; msg: string }[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) });
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) },
+  );
   const app = express();
   app.get('/x', () => {
     throw err;
@@ -17,7 +20,9 @@ function appThrowing(err: Error) {
 
 describe('the error handler', () => {
   it('answers 503 with Retry-After when no database connection could be had', async () => {
-    const { app, lines } = appThrowing(new ConnectionAcquireTimeoutError(new ConnectionError(new Error('pool exhausted'))));
+    const { app, lines } = appThrowing(
+      new ConnectionAcquireTimeoutError(new ConnectionError(new Error('pool exhausted'))),
+    );
     const res = await request(app).get('/x');
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('1');

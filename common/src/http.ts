@@ -40,7 +40,8 @@ export function sendProblem(res: Response, problem: HttpProblem): void {
     );
 }
 
-export const badRequest = (detail: string, errors?: FieldProblem[]) => new HttpProblem(400, 'Bad Request', detail, errors);
+export const badRequest = (detail: string, errors?: FieldProblem[]) =>
+  new HttpProblem(400, 'Bad Request', detail, errors);
 export const notFound = (detail: string) => new HttpProblem(404, 'Not Found', detail);
 
 /** Route ids are positive integers that fit the database's INT column; anything else is a 400. */
@@ -64,11 +65,12 @@ export function requestLogger(logger: Logger): RequestHandler {
       return id;
     },
     customProps: (req) => ({ traceparent: req.headers.traceparent }),
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customLogLevel: (_req, res, err) =>
+      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     serializers: {
-      req: (req) => ({ id: req.id, method: req.method, url: req.url }),
-      res: (res) => ({ statusCode: res.statusCode }),
+      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });
 }
@@ -83,7 +85,10 @@ function sameSecret(given: string, expected: string): boolean {
  * When APP_API_TOKEN is set, daprd sends it as `dapr-api-token` on every call it makes to the app;
  * anything else reaching the app's port directly is refused. Health checks stay open for probes.
  */
-export function requireAppToken(token: string | undefined, openPaths: string[] = ['/healthz', '/readyz']): RequestHandler {
+export function requireAppToken(
+  token: string | undefined,
+  openPaths: string[] = ['/healthz', '/readyz'],
+): RequestHandler {
   return (req, res, next) => {
     if (!token || openPaths.includes(req.path)) return next();
     const given = req.headers['dapr-api-token'];
@@ -141,10 +146,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       // the request, and the same request can succeed in a moment.
       log.warn({ err }, 'database unavailable');
       res.set('Retry-After', '1');
-      return sendProblem(res, new HttpProblem(503, 'Service Unavailable', 'the database is not available right now; retry shortly'));
+      return sendProblem(
+        res,
+        new HttpProblem(503, 'Service Unavailable', 'the database is not available right now; retry shortly'),
+      );
     }
     log.error({ err }, 'unhandled error');
-    sendProblem(res, new HttpProblem(500, 'Internal Server Error', 'the request could not be completed; see the service log'));
+    sendProblem(
+      res,
+      new HttpProblem(500, 'Internal Server Error', 'the request could not be completed; see the service log'),
+    );
   };
 }
 
@@ -155,7 +166,10 @@ export type AsyncHandler = (req: Request, res: Response) => Promise<void>;
 export function methodNotAllowed(allowed: string[]): RequestHandler {
   return (req, res) => {
     res.setHeader('Allow', allowed.join(', '));
-    sendProblem(res, new HttpProblem(405, 'Method Not Allowed', `${req.method} is not supported here; use ${allowed.join(', ')}`));
+    sendProblem(
+      res,
+      new HttpProblem(405, 'Method Not Allowed', `${req.method} is not supported here; use ${allowed.join(', ')}`),
+    );
   };
 }
 

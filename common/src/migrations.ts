@@ -51,15 +51,22 @@ export async function withMigrationLock<T>(sequelize: Sequelize, fn: () => Promi
         return fn();
       case 'mssql': {
         const row = (await q(
-          "DECLARE @r int; EXEC @r = sp_getapplock @Resource = :name, @LockMode = 'Exclusive', @LockOwner = 'Transaction', @LockTimeout = :ms; SELECT @r AS result",
+          'DECLARE @r int; ' +
+            "EXEC @r = sp_getapplock @Resource = :name, @LockMode = 'Exclusive', @LockOwner = 'Transaction', " +
+            '@LockTimeout = :ms; ' +
+            'SELECT @r AS result',
           { name: LOCK_NAME, ms: LOCK_TIMEOUT_S * 1000 },
         )) as { result: number } | null;
-        if (!row || row.result < 0) throw new Error(`could not take the migration lock (sp_getapplock returned ${row?.result})`);
+        if (!row || row.result < 0)
+          throw new Error(`could not take the migration lock (sp_getapplock returned ${row?.result})`);
         return fn();
       }
       case 'mariadb':
       case 'mysql': {
-        const row = (await q('SELECT GET_LOCK(:name, :timeout) AS result', { name: LOCK_NAME, timeout: LOCK_TIMEOUT_S })) as { result: number } | null;
+        const row = (await q('SELECT GET_LOCK(:name, :timeout) AS result', {
+          name: LOCK_NAME,
+          timeout: LOCK_TIMEOUT_S,
+        })) as { result: number } | null;
         if (!row || Number(row.result) !== 1) throw new Error('could not take the migration lock (GET_LOCK timed out)');
         try {
           return await fn();
@@ -80,18 +87,31 @@ export async function migrate(sequelize: Sequelize, migrations: Migration[], log
   return applied.map((m) => m.name);
 }
 
-export async function pendingMigrations(sequelize: Sequelize, migrations: Migration[], logger: Logger): Promise<string[]> {
+export async function pendingMigrations(
+  sequelize: Sequelize,
+  migrations: Migration[],
+  logger: Logger,
+): Promise<string[]> {
   const migrator = createMigrator(sequelize, migrations, logger);
   return (await migrator.pending()).map((m) => m.name);
 }
 
 /** Connects, then migrates (MIGRATE_ON_START) or refuses to serve a schema older than the code. */
-export async function prepareDatabase(sequelize: Sequelize, migrations: Migration[], migrateOnStart: boolean, logger: Logger): Promise<void> {
+export async function prepareDatabase(
+  sequelize: Sequelize,
+  migrations: Migration[],
+  migrateOnStart: boolean,
+  logger: Logger,
+): Promise<void> {
   try {
     await sequelize.authenticate();
   } catch (err) {
     const { host, port, database } = sequelize.config;
-    throw new Error(`cannot reach the ${sequelize.getDialect()} database ${database} at ${host ?? 'local'}:${port ?? ''}: ${(err as Error).message}`);
+    throw new Error(
+      `cannot reach the ${sequelize.getDialect()} database ${database} at ${host ?? 'local'}:${port ?? ''}: ` +
+        (err as Error).message,
+      { cause: err },
+    );
   }
   if (migrateOnStart) {
     const applied = await migrate(sequelize, migrations, logger);
@@ -100,7 +120,10 @@ export async function prepareDatabase(sequelize: Sequelize, migrations: Migratio
   }
   const pending = await pendingMigrations(sequelize, migrations, logger);
   if (pending.length) {
-    throw new Error(`the database schema is behind the code (pending: ${pending.join(', ')}); run the migrate command first, or set MIGRATE_ON_START=true`);
+    throw new Error(
+      `the database schema is behind the code (pending: ${pending.join(', ')}); ` +
+        'run the migrate command first, or set MIGRATE_ON_START=true',
+    );
   }
 }
 

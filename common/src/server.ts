@@ -38,7 +38,10 @@ export function listen(app: Express, port: number, host?: string): Promise<Runni
   });
 }
 
-/** Stops accepting connections, closes idle ones now and busy ones after their response; cuts the rest at the timeout. */
+/**
+ * Stops accepting connections, closes idle ones now and busy ones after their response; cuts the rest at
+ * the timeout.
+ */
 function closeGracefully(server: Server, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);

@@ -37,7 +37,12 @@ export function paginationFields(maxPage: number) {
  * so the link stays under whatever prefix the request went through (a sidecar's
  * /v1.0/invoke/<app-id>/method/...), and the request's other parameters (filters) are kept.
  */
-export function linkNextPage(req: Request, res: Response, page: { limit: number; offset: number }, returned: number): void {
+export function linkNextPage(
+  req: Request,
+  res: Response,
+  page: { limit: number; offset: number },
+  returned: number,
+): void {
   if (returned < page.limit) return;
   const params = new URLSearchParams(req.query as Record<string, string>);
   params.set('limit', String(page.limit));

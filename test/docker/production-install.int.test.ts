@@ -54,7 +54,6 @@ export function parseDockerfile(text: string): { stages: Stage[]; globalArgs: Re
   return { stages, globalArgs };
 }
 
-
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((ok, fail) => {
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -62,7 +61,11 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.on('error', fail);
-    child.on('close', (code) => (code === 0 ? ok(output) : fail(new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${code}:\n${output.slice(-4000)}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? ok(output)
+        : fail(new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${code}:\n${output.slice(-4000)}`)),
+    );
   });
 }
 
@@ -88,11 +91,13 @@ async function replayImage(svc: Service, dir: string): Promise<Replayed> {
   const build = byName.get('build');
   const deps = byName.get('deps');
   const runtime = stages.at(-1)!;
-  if (!build || !deps || runtime === deps) throw new Error(`${svc}/Dockerfile: expected stages build, deps and a final runtime stage`);
+  if (!build || !deps || runtime === deps)
+    throw new Error(`${svc}/Dockerfile: expected stages build, deps and a final runtime stage`);
   const buildWorkdir = build.instructions.find((i) => i.op === 'WORKDIR')?.args ?? '/';
 
   const host = (containerPath: string) => {
-    if (containerPath !== '/app' && !containerPath.startsWith('/app/')) throw new Error(`${svc}/Dockerfile: the replay maps only /app, not ${containerPath}`);
+    if (containerPath !== '/app' && !containerPath.startsWith('/app/'))
+      throw new Error(`${svc}/Dockerfile: the replay maps only /app, not ${containerPath}`);
     return join(dir, containerPath.slice('/app'.length));
   };
   const copy = (from: string, to: string) => {
@@ -121,7 +126,8 @@ async function replayImage(svc: Service, dir: string): Promise<Replayed> {
           const destPath = posix.resolve(workdir, dest);
           if (from === 'deps') {
             // The deps stage's /app is this very folder.
-            if (paths.join() !== '/app' || destPath !== '/app') throw new Error(`${svc}/Dockerfile: unexpected ${op} ${args}`);
+            if (paths.join() !== '/app' || destPath !== '/app')
+              throw new Error(`${svc}/Dockerfile: unexpected ${op} ${args}`);
           } else if (from === 'build') {
             for (const p of paths) copy(join(repoRoot, posix.relative(buildWorkdir, p)), host(destPath));
           } else if (from) {
@@ -129,7 +135,8 @@ async function replayImage(svc: Service, dir: string): Promise<Replayed> {
           } else {
             for (const p of paths) {
               const src = join(repoRoot, p);
-              const target = dest.endsWith('/') && statSync(src).isFile() ? join(host(destPath), posix.basename(p)) : host(destPath);
+              const target =
+                dest.endsWith('/') && statSync(src).isFile() ? join(host(destPath), posix.basename(p)) : host(destPath);
               copy(src, target);
             }
           }
@@ -206,73 +213,102 @@ describe('production images, replayed without Docker', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it.each(SERVICES)('%s/Dockerfile: multi-stage, pinned Node LTS, production dependencies only, non-root, node dist/main.js', (svc) => {
-    const text = readFileSync(join(repoRoot, svc, 'Dockerfile'), 'utf8');
-    const { stages } = parseDockerfile(text);
-    expect(stages.map((s) => s.name)).toEqual(['build', 'deps', 'runtime']);
-    for (const s of stages) expect(s.image).toMatch(/^node:20\.\d+\.\d+-bookworm(-slim)?$/);
-    expect(stages.at(-1)!.image).toMatch(/-slim$/);
-    expect(text).toContain(`npm ci --omit=dev --ignore-scripts --workspace ${svc}`);
-    expect(text).toContain(`npx tsc -b common ${svc}`);
-    expect(replayed[svc].user).toBe('node');
-    expect(replayed[svc].cmd).toEqual(['node', 'dist/main.js']);
-    expect(replayed[svc].cwd).toBe(join(replayed[svc].dir, svc));
-    expect(replayed[svc].env.NODE_ENV).toBe('production');
-  });
+  it.each(SERVICES)(
+    '%s/Dockerfile: multi-stage, pinned Node LTS, production dependencies only, non-root, node dist/main.js',
+    (svc) => {
+      const text = readFileSync(join(repoRoot, svc, 'Dockerfile'), 'utf8');
+      const { stages } = parseDockerfile(text);
+      expect(stages.map((s) => s.name)).toEqual(['build', 'deps', 'runtime']);
+      // Every stage on the same pinned release of an LTS line (even majors are the LTS lines), the one
+      // CI also tests on (.ci/run reads catalog/Dockerfile's NODE_VERSION).
+      const imageNode = /^ARG NODE_VERSION=(\d+)\.(\d+)\.(\d+)$/m.exec(text);
+      expect(imageNode).not.toBeNull();
+      expect(Number(imageNode![1]) % 2).toBe(0);
+      expect(Number(imageNode![1])).toBeGreaterThanOrEqual(24);
+      expect(imageNode![0]).toBe(
+        /^ARG NODE_VERSION=.*$/m.exec(readFileSync(join(repoRoot, 'catalog', 'Dockerfile'), 'utf8'))![0],
+      );
+      for (const s of stages)
+        expect(s.image).toBe(`node:${imageNode![1]}.${imageNode![2]}.${imageNode![3]}-bookworm-slim`);
+      expect(stages.at(-1)!.image).toMatch(/-slim$/);
+      expect(text).toContain(`npm ci --omit=dev --ignore-scripts --workspace ${svc}`);
+      expect(text).toContain(`npx tsc -b common ${svc}`);
+      expect(replayed[svc].user).toBe('node');
+      expect(replayed[svc].cmd).toEqual(['node', 'dist/main.js']);
+      expect(replayed[svc].cwd).toBe(join(replayed[svc].dir, svc));
+      expect(replayed[svc].env.NODE_ENV).toBe('production');
+    },
+  );
 
   it('.dockerignore keeps local builds, dependencies, secrets and history out of the build context', () => {
-    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
-    for (const entry of ['**/node_modules', '**/dist', '.git', '**/.dapr', '**/*.log', '**/.env']) expect(ignored).toContain(entry);
+    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['**/node_modules', '**/dist', '.git', '**/.dapr', '**/*.log', '**/.env'])
+      expect(ignored).toContain(entry);
   });
 
-  it.each(SERVICES)('%s: the installed image has no development-only package and resolves the common workspace', (svc) => {
-    const { dir, cwd } = replayed[svc];
-    for (const pkg of DEV_ONLY) expect(existsSync(join(dir, 'node_modules', pkg, 'package.json')) ? pkg : undefined).toBeUndefined();
-    // Resolved by a plain node in the service folder (jest would map the module to its sources).
-    const common = execFileSync(process.execPath, ['-p', "require('fs').realpathSync(require.resolve('@portable-dapr/common'))"], { cwd, encoding: 'utf8' }).trim();
-    expect(common).toBe(realpathSync(join(dir, 'common', 'dist', 'index.js')));
-    // The other service's workspace is not installed into this image.
-    const other = SERVICES.find((s) => s !== svc)!;
-    expect(existsSync(join(dir, 'node_modules', '@portable-dapr', other))).toBe(false);
-  });
+  it.each(SERVICES)(
+    '%s: the installed image has no development-only package and resolves the common workspace',
+    (svc) => {
+      const { dir, cwd } = replayed[svc];
+      for (const pkg of DEV_ONLY)
+        expect(existsSync(join(dir, 'node_modules', pkg, 'package.json')) ? pkg : undefined).toBeUndefined();
+      // Resolved by a plain node in the service folder (jest would map the module to its sources).
+      const common = execFileSync(
+        process.execPath,
+        ['-p', "require('fs').realpathSync(require.resolve('@portable-dapr/common'))"],
+        { cwd, encoding: 'utf8' },
+      ).trim();
+      expect(common).toBe(realpathSync(join(dir, 'common', 'dist', 'index.js')));
+      // The other service's workspace is not installed into this image.
+      const other = SERVICES.find((s) => s !== svc)!;
+      expect(existsSync(join(dir, 'node_modules', '@portable-dapr', other))).toBe(false);
+    },
+  );
 
-  it.each(SERVICES)('%s: starts like the image does (CMD in WORKDIR) and answers /healthz, then stops on SIGTERM', async (svc) => {
-    const { cwd, cmd, env } = replayed[svc];
-    const dbs = await createTestDatabases('postgres', [svc], 'img');
-    const port = await freePort();
-    const unusedSidecarPort = await freePort();
-    const child = spawn(process.execPath, cmd.slice(1), {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        ...env,
-        PORT: String(port),
-        DB_SERVER: '127.0.0.1',
-        DB_USER: 'postgres',
-        DB_NAME: dbs.names[svc],
-        MIGRATE_ON_START: 'true',
-        DAPR_HTTP_PORT: String(unusedSidecarPort),
-        LOG_LEVEL: 'warn',
-        SHUTDOWN_TIMEOUT_MS: '2000',
-      },
-    });
-    let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    try {
-      expect(await waitForHealth(`http://127.0.0.1:${port}/healthz`, child, () => output)).toBe(200);
-      const version = await fetch(`http://127.0.0.1:${port}/api/version`);
-      expect(version.status).toBe(200);
-      expect(await version.text()).toBe((JSON.parse(readFileSync(join(repoRoot, svc, 'package.json'), 'utf8')) as { version: string }).version);
-      // No sidecar here: readiness says so instead of pretending.
-      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
-    } finally {
-      child.kill('SIGTERM');
-    }
-    expect(await exited).toBe(0);
-    await dbs.drop();
-  });
+  it.each(SERVICES)(
+    '%s: starts like the image does (CMD in WORKDIR) and answers /healthz, then stops on SIGTERM',
+    async (svc) => {
+      const { cwd, cmd, env } = replayed[svc];
+      const dbs = await createTestDatabases('postgres', [svc], 'img');
+      const port = await freePort();
+      const unusedSidecarPort = await freePort();
+      const child = spawn(process.execPath, cmd.slice(1), {
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          ...env,
+          PORT: String(port),
+          DB_SERVER: '127.0.0.1',
+          DB_USER: 'postgres',
+          DB_NAME: dbs.names[svc],
+          MIGRATE_ON_START: 'true',
+          DAPR_HTTP_PORT: String(unusedSidecarPort),
+          LOG_LEVEL: 'warn',
+          SHUTDOWN_TIMEOUT_MS: '2000',
+        },
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      try {
+        expect(await waitForHealth(`http://127.0.0.1:${port}/healthz`, child, () => output)).toBe(200);
+        const version = await fetch(`http://127.0.0.1:${port}/api/version`);
+        expect(version.status).toBe(200);
+        expect(await version.text()).toBe(
+          (JSON.parse(readFileSync(join(repoRoot, svc, 'package.json'), 'utf8')) as { version: string }).version,
+        );
+        // No sidecar here: readiness says so instead of pretending.
+        expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
+      } finally {
+        child.kill('SIGTERM');
+      }
+      expect(await exited).toBe(0);
+      await dbs.drop();
+    },
+  );
 });

@@ -45,7 +45,10 @@ describe('catalog + audit through their sidecars (Redis Streams, PostgreSQL)', (
     const invalid = await stack.invoke('catalog', 'POST', '/api/products', { body: { name: 'Pen', price: 'cheap' } });
     expect(invalid.status).toBe(400);
     expect(invalid.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(((await invalid.json()) as { errors: { field: string }[] }).errors.map((e) => e.field).sort()).toEqual(['price', 'type']);
+    expect(((await invalid.json()) as { errors: { field: string }[] }).errors.map((e) => e.field).sort()).toEqual([
+      'price',
+      'type',
+    ]);
     await productCall(stack, 'GET', '/abc', 400);
     const version = await stack.invoke('catalog', 'GET', '/api/version');
     expect(version.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -53,12 +56,21 @@ describe('catalog + audit through their sidecars (Redis Streams, PostgreSQL)', (
   });
 
   it('serves the audit API append-only through invocation', async () => {
-    const created = await stack.invoke('audit', 'POST', '/api/auditlogs', { body: { logMessage: 'manual note' }, via: 'catalog' });
+    const created = await stack.invoke('audit', 'POST', '/api/auditlogs', {
+      body: { logMessage: 'manual note' },
+      via: 'catalog',
+    });
     expect(created.status).toBe(201);
     const entry = (await created.json()) as AuditLogDto;
     expect(created.headers.get('location')).toBe(`/api/auditlogs/${entry.id}`);
     expect((await stack.invoke('audit', 'GET', `/api/auditlogs/${entry.id}`)).status).toBe(200);
-    expect((await stack.invoke('audit', 'PUT', `/api/auditlogs/${entry.id}`, { body: { logMessage: 'x', timeStamp: new Date().toISOString() } })).status).toBe(403);
+    expect(
+      (
+        await stack.invoke('audit', 'PUT', `/api/auditlogs/${entry.id}`, {
+          body: { logMessage: 'x', timeStamp: new Date().toISOString() },
+        })
+      ).status,
+    ).toBe(403);
     expect((await stack.invoke('audit', 'DELETE', `/api/auditlogs/${entry.id}`)).status).toBe(403);
     expect((await stack.invoke('audit', 'GET', '/api/deadletters')).status).toBe(200);
   });
@@ -85,10 +97,16 @@ describe('catalog + audit through their sidecars (Redis Streams, PostgreSQL)', (
   });
 
   it('started both sidecars with no warning or error but those of a local run without mTLS, placement and scheduler', () => {
-    const inherent = [/mTLS is disabled/, /placement service is not configured/, /No scheduler host addresses provided/];
+    const inherent = [
+      /mTLS is disabled/,
+      /placement service is not configured/,
+      /No scheduler host addresses provided/,
+    ];
     for (const id of ['catalog', 'audit']) {
       const lines = readFileSync(stack.logOf(`${id}-daprd`), 'utf8').split('\n');
-      expect(lines.filter((l) => /level=(warning|error|fatal)/.test(l) && !inherent.some((p) => p.test(l)))).toEqual([]);
+      expect(lines.filter((l) => /level=(warning|error|fatal)/.test(l) && !inherent.some((p) => p.test(l)))).toEqual(
+        [],
+      );
     }
   });
 });

@@ -10,7 +10,20 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ControlPlane } from '../../tools/kube/control-plane';
-import { argOf, Container, createPrerequisites, dryRunCreate, KubeObject, kustomizationsOf, namespaceOf, podOf, PodObject, PodSpec, Probe, render } from '../support/kube';
+import {
+  argOf,
+  Container,
+  createPrerequisites,
+  dryRunCreate,
+  KubeObject,
+  kustomizationsOf,
+  namespaceOf,
+  podOf,
+  PodObject,
+  PodSpec,
+  Probe,
+  render,
+} from '../support/kube';
 import { waitUntil } from '../support/wait';
 
 const NOT_PROVEN = [
@@ -26,7 +39,10 @@ const k8sDir = resolve(process.env.K8S_MANIFESTS_DIR ?? join(__dirname, '..', '.
 const kustomizations = kustomizationsOf(k8sDir);
 const base = kustomizations[0]!;
 /** Each overlay applied over the previous state, as a user switching overlays would, then the base again. */
-const sequence = [...kustomizations, { ...base, label: 'base (again, after the overlays)' }].map((k) => ({ ...k, objects: render(k.dir) }));
+const sequence = [...kustomizations, { ...base, label: 'base (again, after the overlays)' }].map((k) => ({
+  ...k,
+  objects: render(k.dir),
+}));
 
 let cp: ControlPlane;
 beforeAll(async () => {
@@ -39,9 +55,14 @@ afterAll(() => cp?.stop());
 const applyK = (dir: string) => cp.kubectl(['apply', '-k', dir, '--validate=strict']);
 
 /** One line per object: `<kind>/<name> created|configured|unchanged`. */
-const appliedLines = (stdout: string) => stdout.trim().split('\n').filter((l) => / (created|configured|unchanged)$/.test(l));
+const appliedLines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter((l) => / (created|configured|unchanged)$/.test(l));
 
-const annotationsOf = (workload: KubeObject) => (workload.spec.template.metadata?.annotations ?? {}) as Record<string, string>;
+const annotationsOf = (workload: KubeObject) =>
+  (workload.spec.template.metadata?.annotations ?? {}) as Record<string, string>;
 
 /** Annotations the injector turns into a daprd flag carrying the same value. */
 const VALUE_FLAGS: Record<string, string> = {
@@ -67,21 +88,43 @@ const SWITCH_FLAGS: Record<string, string> = {
   'dapr.io/enable-metrics': '--enable-metrics',
   'dapr.io/enable-app-health-check': '--enable-app-health-check',
 };
-const PROBE_FIELDS: Record<string, keyof Probe> = { 'delay-seconds': 'initialDelaySeconds', 'timeout-seconds': 'timeoutSeconds', 'period-seconds': 'periodSeconds', threshold: 'failureThreshold' };
+const PROBE_FIELDS: Record<string, keyof Probe> = {
+  'delay-seconds': 'initialDelaySeconds',
+  'timeout-seconds': 'timeoutSeconds',
+  'period-seconds': 'periodSeconds',
+  threshold: 'failureThreshold',
+};
 
 /** The sidecar's resources as the annotations ask, in the API server's canonical form (it rewrites quantities). */
 async function expectedResources(namespace: string, a: Record<string, string>): Promise<Container['resources']> {
-  const pick = (entries: [string, string | undefined][]) => Object.fromEntries(entries.filter(([, v]) => v !== undefined));
-  const requests = pick([['cpu', a['dapr.io/sidecar-cpu-request']], ['memory', a['dapr.io/sidecar-memory-request']]]);
-  const limits = pick([['cpu', a['dapr.io/sidecar-cpu-limit']], ['memory', a['dapr.io/sidecar-memory-limit']]]);
-  const probe = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'quantities', namespace }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests, limits } }] } };
+  const pick = (entries: [string, string | undefined][]) =>
+    Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+  const requests = pick([
+    ['cpu', a['dapr.io/sidecar-cpu-request']],
+    ['memory', a['dapr.io/sidecar-memory-request']],
+  ]);
+  const limits = pick([
+    ['cpu', a['dapr.io/sidecar-cpu-limit']],
+    ['memory', a['dapr.io/sidecar-memory-limit']],
+  ]);
+  const probe = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'quantities', namespace },
+    spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests, limits } }] },
+  };
   const { pod, error } = await dryRunCreate(cp, probe);
   if (!pod) throw new Error(error);
   return pod.spec.containers[0]!.resources;
 }
 
 /** Both probes watch daprd's public port (liveness: that it listens; readiness: /v1.0/healthz); timings as annotated. */
-function expectProbe(probe: Probe | undefined, kind: 'liveness' | 'readiness', publicPort: string, a: Record<string, string>): void {
+function expectProbe(
+  probe: Probe | undefined,
+  kind: 'liveness' | 'readiness',
+  publicPort: string,
+  a: Record<string, string>,
+): void {
   if (kind === 'liveness') expect(probe?.tcpSocket).toEqual({ port: Number(publicPort) });
   else expect(probe?.httpGet).toEqual({ path: '/v1.0/healthz', port: Number(publicPort), scheme: 'HTTP' });
   for (const [suffix, field] of Object.entries(PROBE_FIELDS)) {
@@ -91,13 +134,23 @@ function expectProbe(probe: Probe | undefined, kind: 'liveness' | 'readiness', p
 }
 
 /** The injected daprd matches what the rendered Deployment's annotations ask for. */
-async function expectSidecarAsAnnotated(daprd: Container, volumes: { name: string }[], namespace: string, a: Record<string, string>): Promise<void> {
+async function expectSidecarAsAnnotated(
+  daprd: Container,
+  volumes: { name: string }[],
+  namespace: string,
+  a: Record<string, string>,
+): Promise<void> {
   const args = daprd.args ?? [];
-  for (const [annotation, flag] of Object.entries(VALUE_FLAGS)) if (a[annotation] !== undefined) expect({ [flag]: argOf(args, flag) }).toEqual({ [flag]: a[annotation] });
-  for (const [annotation, flag] of Object.entries(SWITCH_FLAGS)) if (a[annotation] !== undefined) expect({ [flag]: args.includes(flag) }).toEqual({ [flag]: a[annotation] === 'true' });
+  for (const [annotation, flag] of Object.entries(VALUE_FLAGS))
+    if (a[annotation] !== undefined) expect({ [flag]: argOf(args, flag) }).toEqual({ [flag]: a[annotation] });
+  for (const [annotation, flag] of Object.entries(SWITCH_FLAGS))
+    if (a[annotation] !== undefined)
+      expect({ [flag]: args.includes(flag) }).toEqual({ [flag]: a[annotation] === 'true' });
   const env = Object.fromEntries((daprd.env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
-  if (a['dapr.io/api-token-secret']) expect(env.DAPR_API_TOKEN).toEqual({ name: a['dapr.io/api-token-secret'], key: 'token' });
-  if (a['dapr.io/app-token-secret']) expect(env.APP_API_TOKEN).toEqual({ name: a['dapr.io/app-token-secret'], key: 'token' });
+  if (a['dapr.io/api-token-secret'])
+    expect(env.DAPR_API_TOKEN).toEqual({ name: a['dapr.io/api-token-secret'], key: 'token' });
+  if (a['dapr.io/app-token-secret'])
+    expect(env.APP_API_TOKEN).toEqual({ name: a['dapr.io/app-token-secret'], key: 'token' });
   expect(daprd.resources).toEqual(await expectedResources(namespace, a));
   const publicPort = argOf(args, '--dapr-public-port')!;
   expectProbe(daprd.livenessProbe, 'liveness', publicPort, a);
@@ -119,7 +172,8 @@ async function withoutInjection(workload: KubeObject, name: string): Promise<Pod
 }
 
 /** The API server names each pod's ServiceAccount volume kube-api-access-<random>: compared without the suffix. */
-const sansServiceAccountVolume = (containers: Container[] | undefined) => JSON.parse(JSON.stringify(containers ?? []).replace(/kube-api-access-[a-z0-9]+/g, 'kube-api-access')) as Container[];
+const sansServiceAccountVolume = (containers: Container[] | undefined) =>
+  JSON.parse(JSON.stringify(containers ?? []).replace(/kube-api-access-[a-z0-9]+/g, 'kube-api-access')) as Container[];
 
 describe.each(sequence)('kubectl apply -k $label', ({ dir, objects }) => {
   const namespace = namespaceOf(objects);
@@ -133,32 +187,53 @@ describe.each(sequence)('kubectl apply -k $label', ({ dir, objects }) => {
     expect(appliedLines(r.stdout)).toHaveLength(objects.length);
   });
 
-  it.each(deployments.map((d) => [d.metadata.name, d]))('Deployment %s: a Pod of its template gets the daprd its annotations ask for, init containers untouched', async (name, rendered) => {
-    const stored = JSON.parse(await cp.kubectlOk(['get', 'deployment', name, '-n', namespace, '-o', 'json'])) as KubeObject;
-    const { pod, error } = await dryRunCreate(cp, podOf(stored, `${name}-from-template`));
-    expect(error).toBe('');
-    const a = annotationsOf(rendered);
-    const daprd = pod!.spec.containers.find((c) => c.name === 'daprd');
-    if (a['dapr.io/enabled'] !== 'true') {
-      expect(daprd).toBeUndefined();
-      return;
-    }
-    expect(daprd).toBeDefined();
-    await expectSidecarAsAnnotated(daprd!, pod!.spec.volumes ?? [], namespace, a);
-    expect(sansServiceAccountVolume(pod!.spec.initContainers)).toEqual(sansServiceAccountVolume((await withoutInjection(stored, name)).spec.initContainers));
-  });
+  it.each(deployments.map((d) => [d.metadata.name, d]))(
+    'Deployment %s: a Pod of its template gets the daprd its annotations ask for, init containers untouched',
+    async (name, rendered) => {
+      const stored = JSON.parse(
+        await cp.kubectlOk(['get', 'deployment', name, '-n', namespace, '-o', 'json']),
+      ) as KubeObject;
+      const { pod, error } = await dryRunCreate(cp, podOf(stored, `${name}-from-template`));
+      expect(error).toBe('');
+      const a = annotationsOf(rendered);
+      const daprd = pod!.spec.containers.find((c) => c.name === 'daprd');
+      if (a['dapr.io/enabled'] !== 'true') {
+        expect(daprd).toBeUndefined();
+        return;
+      }
+      expect(daprd).toBeDefined();
+      await expectSidecarAsAnnotated(daprd!, pod!.spec.volumes ?? [], namespace, a);
+      expect(sansServiceAccountVolume(pod!.spec.initContainers)).toEqual(
+        sansServiceAccountVolume((await withoutInjection(stored, name)).spec.initContainers),
+      );
+    },
+  );
 
   it('a Pod of that namespace without dapr.io/enabled gets no daprd', async () => {
-    const plain = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'plain', namespace }, spec: { containers: [{ name: 'app', image: 'busybox' }] } };
+    const plain = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'plain', namespace },
+      spec: { containers: [{ name: 'app', image: 'busybox' }] },
+    };
     const { pod, error } = await dryRunCreate(cp, plain);
     expect(error).toBe('');
     expect(pod!.spec.containers.map((c) => c.name)).toEqual(['app']);
   });
 
   it('the Dapr operator makes the <app-id>-dapr Service of each Dapr-enabled Deployment', async () => {
-    const appIds = deployments.map(annotationsOf).filter((a) => a['dapr.io/enabled'] === 'true').map((a) => a['dapr.io/app-id']);
+    const appIds = deployments
+      .map(annotationsOf)
+      .filter((a) => a['dapr.io/enabled'] === 'true')
+      .map((a) => a['dapr.io/app-id']);
     for (const appId of appIds) {
-      await waitUntil(`Service ${appId}-dapr`, async () => ((await cp.kubectl(['get', 'service', `${appId}-dapr`, '-n', namespace])).code === 0 ? true : undefined), 30_000, 500);
+      await waitUntil(
+        `Service ${appId}-dapr`,
+        async () =>
+          (await cp.kubectl(['get', 'service', `${appId}-dapr`, '-n', namespace])).code === 0 ? true : undefined,
+        30_000,
+        500,
+      );
     }
   });
 });
@@ -203,7 +278,9 @@ describe(`kubectl apply -k ${base.label} again, from a copy of k8s/`, () => {
     expect(r.code).toBe(0);
     const deployments = render(copyOf('base')).filter((o) => o.kind === 'Deployment');
     for (const d of deployments) {
-      const stored = JSON.parse(await cp.kubectlOk(['get', 'deployment', d.metadata.name, '-n', d.metadata.namespace!, '-o', 'json'])) as KubeObject;
+      const stored = JSON.parse(
+        await cp.kubectlOk(['get', 'deployment', d.metadata.name, '-n', d.metadata.namespace!, '-o', 'json']),
+      ) as KubeObject;
       const images = (o: KubeObject) => (o.spec.template.spec as PodSpec).containers.map((c) => c.image);
       expect(images(stored)).toEqual(images(d));
     }
@@ -212,8 +289,9 @@ describe(`kubectl apply -k ${base.label} again, from a copy of k8s/`, () => {
 
 describe('a broken manifest is refused by the API server with its reason', () => {
   const objects = sequence[0]!.objects;
-  const first = (kind: string) => structuredClone(objects.find((o) => o.kind === kind)!) as KubeObject;
-  const dryRunApply = (o: KubeObject) => cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: JSON.stringify(o) });
+  const first = (kind: string) => structuredClone<KubeObject>(objects.find((o) => o.kind === kind)!);
+  const dryRunApply = (o: KubeObject) =>
+    cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: JSON.stringify(o) });
 
   it('an unknown field in a Deployment', async () => {
     const d = first('Deployment');
@@ -237,7 +315,9 @@ describe('a broken manifest is refused by the API server with its reason', () =>
     s.spec.bulkSubscribe = { ...s.spec.bulkSubscribe, enabled: true, maxMessagesCount: 'many' };
     const r = await dryRunApply(s);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/spec\.bulkSubscribe\.maxMessagesCount: Invalid value: "string": spec\.bulkSubscribe\.maxMessagesCount in body must be of type integer/);
+    expect(r.stderr).toMatch(
+      /spec\.bulkSubscribe\.maxMessagesCount: Invalid value: "string": spec\.bulkSubscribe\.maxMessagesCount in body must be of type integer/,
+    );
   });
 
   it('a Pod with a Dapr annotation the injector cannot read (dapr.io/app-port: "abc")', async () => {

@@ -37,13 +37,21 @@ describe('ControlPlane.start({ dapr: false })', () => {
 
   it('has every CRD of the Dapr chart established', async () => {
     const files = readdirSync(await daprCrdDir()).filter((f) => f.endsWith('.yaml'));
-    const crds = JSON.parse(await cp.kubectlOk(['get', 'crd', '-o', 'json'])) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] };
+    const crds = JSON.parse(await cp.kubectlOk(['get', 'crd', '-o', 'json'])) as {
+      items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[];
+    };
     expect(crds.items).toHaveLength(files.length);
-    for (const crd of crds.items) expect(crd.status.conditions).toContainEqual(expect.objectContaining({ type: 'Established', status: 'True' }));
+    for (const crd of crds.items)
+      expect(crd.status.conditions).toContainEqual(expect.objectContaining({ type: 'Established', status: 'True' }));
   });
 
   it('refuses an unknown field under server-side strict validation, naming it', async () => {
-    const component = ['apiVersion: dapr.io/v1alpha1', 'kind: Component', 'metadata: { name: probe, namespace: default }', 'spec: { type: state.in-memory, version: v1, metdata: [] }'].join('\n');
+    const component = [
+      'apiVersion: dapr.io/v1alpha1',
+      'kind: Component',
+      'metadata: { name: probe, namespace: default }',
+      'spec: { type: state.in-memory, version: v1, metdata: [] }',
+    ].join('\n');
     const r = await cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: component });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('unknown field "spec.metdata"');
@@ -60,20 +68,24 @@ describe('ControlPlane.start({ dapr: true })', () => {
   it('runs etcd, kube-apiserver and the Dapr control plane in one network namespace that is not this one', () => {
     const netns = (pid: number | undefined) => readlinkSync(`/proc/${pid}/ns/net`);
     const names = cp.processes.map((p) => p.options.name);
-    expect(names).toEqual(expect.arrayContaining(['etcd', 'kube-apiserver', 'dapr-sentry', 'dapr-sidecar-injector', 'dapr-operator']));
+    expect(names).toEqual(
+      expect.arrayContaining(['etcd', 'kube-apiserver', 'dapr-sentry', 'dapr-sidecar-injector', 'dapr-operator']),
+    );
     const namespaces = new Set(cp.processes.map((p) => netns(p.pid)));
     expect(namespaces.size).toBe(1);
     expect(namespaces.has(netns(process.pid))).toBe(false);
   });
 
   it('runs each Dapr process as a non-root user (Dapr refuses root in Kubernetes mode)', () => {
-    for (const name of ['dapr-sentry', 'dapr-sidecar-injector', 'dapr-operator']) expect(readFileSync(cp.logOf(name), 'utf8')).toContain('Running in Kubernetes environment as user 65532');
+    for (const name of ['dapr-sentry', 'dapr-sidecar-injector', 'dapr-operator'])
+      expect(readFileSync(cp.logOf(name), 'utf8')).toContain('Running in Kubernetes environment as user 65532');
   });
 
-  it('gives each Dapr process its pod\'s files in a /var/run of its own, not the host\'s', () => {
+  it("gives each Dapr process its pod's files in a /var/run of its own, not the host's", () => {
     const injector = cp.processes.find((p) => p.options.name === 'dapr-sidecar-injector')!;
     // Its file system as it sees it; /var/run is usually a symlink, which would resolve to the host's.
-    const inPod = (path: string) => readFileSync(`/proc/${injector.pid}/root${realpathSync('/var/run')}/${path}`, 'utf8');
+    const inPod = (path: string) =>
+      readFileSync(`/proc/${injector.pid}/root${realpathSync('/var/run')}/${path}`, 'utf8');
     expect(inPod('secrets/kubernetes.io/serviceaccount/namespace')).toBe('dapr-system');
     expect(inPod('secrets/dapr.io/sentrytoken/token')).toMatch(/^ey/);
     expect(existsSync('/var/run/secrets/dapr.io/sentrytoken/token')).toBe(false);
@@ -96,10 +108,18 @@ describe('ControlPlane.stop()', () => {
       'ControlPlane.start().then((cp) => console.log(JSON.stringify({ dir: cp.dir, pids: cp.processes.map((p) => p.pid) })));',
     ].join('\n');
     // node itself with tsx's loader, not the tsx launcher, which would run the script in a child of its own.
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const started = await waitUntil('the child to start a control plane', async () => (out.includes('\n') ? (JSON.parse(out) as { dir: string; pids: number[] }) : undefined), 120_000, 200);
+    const started = await waitUntil(
+      'the child to start a control plane',
+      async () => (out.includes('\n') ? (JSON.parse(out) as { dir: string; pids: number[] }) : undefined),
+      120_000,
+      200,
+    );
     expect(started.pids.every(alive)).toBe(true);
     child.kill('SIGKILL');
     await waitUntil('its processes to end', async () => (started.pids.some(alive) ? undefined : true), 10_000);

@@ -15,12 +15,18 @@ const repoRoot = resolve(__dirname, '../..');
 const k8sDir = join(repoRoot, 'k8s');
 const guide = readFileSync(join(repoRoot, 'docs/deploy-aks.md'), 'utf8');
 /** Shell lines of the guide's code blocks, continuation lines joined. */
-const commands = [...guide.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.replace(/\\\n\s*/g, ' ').split('\n')).map((l) => l.trim());
+const commands = [...guide.matchAll(/```bash\n([\s\S]*?)```/g)]
+  .flatMap((m) => m[1]!.replace(/\\\n\s*/g, ' ').split('\n'))
+  .map((l) => l.trim());
 
 type Doc = Resource & { spec: any; scopes?: string[]; data?: Record<string, string> };
 const renderCache = new Map<string, Doc[]>();
 const render = (dir: string): Doc[] => {
-  if (!renderCache.has(dir)) renderCache.set(dir, renderKustomization(join(repoRoot, dir), dir).map((d) => d.resource as Doc));
+  if (!renderCache.has(dir))
+    renderCache.set(
+      dir,
+      renderKustomization(join(repoRoot, dir), dir).map((d) => d.resource as Doc),
+    );
   return renderCache.get(dir)!;
 };
 
@@ -33,7 +39,9 @@ describe('docs/deploy-aks.md', () => {
         if (!line) throw new Error(`the guide never creates the Secret ${secret.name} (${dir}/prerequisites.yaml)`);
         expect(line).toMatch(/kubectl -n portable-dapr create secret/);
         for (const key of secret.keys ?? []) {
-          const ok = line.includes(`--from-literal=${key}=`) || (/create secret tls/.test(line) && ['tls.crt', 'tls.key'].includes(key));
+          const ok =
+            line.includes(`--from-literal=${key}=`) ||
+            (line.includes('create secret tls') && ['tls.crt', 'tls.key'].includes(key));
           if (!ok) throw new Error(`the guide creates ${secret.name} without its key ${key}: ${line}`);
         }
       }
@@ -41,7 +49,9 @@ describe('docs/deploy-aks.md', () => {
   });
 
   it('applies only folders that are kustomizations, and every one of them', () => {
-    const applied = new Set(commands.flatMap((c) => [...c.matchAll(/kubectl (?:-n \S+ )?apply -k ([\w./-]+)/g)].map((m) => m[1]!)));
+    const applied = new Set(
+      commands.flatMap((c) => [...c.matchAll(/kubectl (?:-n \S+ )?apply -k ([\w./-]+)/g)].map((m) => m[1]!)),
+    );
     for (const dir of applied) expect(existsSync(join(repoRoot, dir, 'kustomization.yaml'))).toBe(true);
     const all = findKustomizations(k8sDir).map((d) => d.slice(repoRoot.length + 1));
     expect([...applied].sort()).toEqual(all.sort());
@@ -51,7 +61,8 @@ describe('docs/deploy-aks.md', () => {
     const k = parse(readFileSync(join(k8sDir, 'base/kustomization.yaml'), 'utf8')) as { images: { name: string }[] };
     const edit = commands.find((c) => c.includes('kustomize edit set image'));
     expect(edit).toBeDefined();
-    for (const image of k.images) expect(edit).toContain(`${image.name}=$ACR.azurecr.io/${image.name.split('/').pop()}:1.0.0`);
+    for (const image of k.images)
+      expect(edit).toContain(`${image.name}=$ACR.azurecr.io/${image.name.split('/').pop()}:1.0.0`);
   });
 
   it('writes every key of azure-settings.properties', () => {
@@ -73,8 +84,14 @@ describe('docs/deploy-aks.md', () => {
   });
 
   it('covers the Service Bus tool and the day-2 commands', () => {
-    for (const c of ['npm run asb -- provision', 'npm run asb -- dlq:peek', 'npm run asb -- dlq:replay']) expect(guide).toContain(c);
-    for (const c of ['kubectl -n portable-dapr scale deployment/', 'kubectl -n portable-dapr set image deployment/', 'kubectl -n portable-dapr rollout history deployment/', 'kubectl -n portable-dapr rollout undo deployment/']) {
+    for (const c of ['npm run asb -- provision', 'npm run asb -- dlq:peek', 'npm run asb -- dlq:replay'])
+      expect(guide).toContain(c);
+    for (const c of [
+      'kubectl -n portable-dapr scale deployment/',
+      'kubectl -n portable-dapr set image deployment/',
+      'kubectl -n portable-dapr rollout history deployment/',
+      'kubectl -n portable-dapr rollout undo deployment/',
+    ]) {
       expect(commands.some((l) => l.startsWith(c))).toBe(true);
     }
   });
@@ -82,7 +99,11 @@ describe('docs/deploy-aks.md', () => {
 
 describe('docs/deploy-aks.md against the rendered manifests', () => {
   it('works in the namespace the manifests use', () => {
-    const namespaces = new Set(render('k8s/base').filter((d) => d.kind === 'Namespace').map((d) => d.metadata!.name));
+    const namespaces = new Set(
+      render('k8s/base')
+        .filter((d) => d.kind === 'Namespace')
+        .map((d) => d.metadata!.name),
+    );
     expect([...namespaces]).toEqual(['portable-dapr']);
     expect(guide).toContain('NS=portable-dapr');
     const used = new Set(commands.flatMap((c) => [...c.matchAll(/kubectl -n (\S+)/g)].map((m) => m[1])));
@@ -95,7 +116,9 @@ describe('docs/deploy-aks.md against the rendered manifests', () => {
       // Nothing with an immutable pod template: a second apply after a settings or image change must pass.
       expect(docs.filter((d) => d.kind === 'Job' || d.kind === 'CronJob')).toEqual([]);
       for (const d of docs.filter((x) => x.kind === 'Deployment')) {
-        expect(d.spec.template.spec.initContainers.map((c: { name: string; command: string[] }) => [c.name, c.command])).toEqual([['migrate', ['node', 'dist/migrate.js']]]);
+        expect(
+          d.spec.template.spec.initContainers.map((c: { name: string; command: string[] }) => [c.name, c.command]),
+        ).toEqual([['migrate', ['node', 'dist/migrate.js']]]);
       }
     }
     const deployments = render('k8s/base').filter((d) => d.kind === 'Deployment');
@@ -112,7 +135,9 @@ describe('docs/deploy-aks.md against the rendered manifests', () => {
     const docs = render('k8s/base');
     const deployment = (name: string) => docs.find((d) => d.kind === 'Deployment' && d.metadata!.name === name);
     for (const [, name, container] of commands.flatMap((c) => [...c.matchAll(/set image deployment\/(\S+) (\S+)=/g)])) {
-      expect(deployment(name!)!.spec.template.spec.containers.map((c: { name: string }) => c.name)).toContain(container);
+      expect(deployment(name!)!.spec.template.spec.containers.map((c: { name: string }) => c.name)).toContain(
+        container,
+      );
     }
     const forwards = commands.flatMap((c) => [...c.matchAll(/port-forward deployment\/(\S+) \d+:(\d+)/g)]);
     expect(forwards.length).toBeGreaterThan(0);
@@ -123,8 +148,14 @@ describe('docs/deploy-aks.md against the rendered manifests', () => {
   });
 
   it('invokes only app ids that exist, through their sidecars', () => {
-    const appIds = new Set(render('k8s/base').flatMap((d) => (d.kind === 'Deployment' ? [d.spec.template.metadata.annotations['dapr.io/app-id']] : [])));
-    const invoked = new Set(commands.flatMap((c) => [...c.matchAll(/\/v1\.0\/invoke\/([\w-]+)\/method\//g)].map((m) => m[1])));
+    const appIds = new Set(
+      render('k8s/base').flatMap((d) =>
+        d.kind === 'Deployment' ? [d.spec.template.metadata.annotations['dapr.io/app-id']] : [],
+      ),
+    );
+    const invoked = new Set(
+      commands.flatMap((c) => [...c.matchAll(/\/v1\.0\/invoke\/([\w-]+)\/method\//g)].map((m) => m[1])),
+    );
     expect([...invoked].sort()).toEqual([...appIds].sort());
   });
 
@@ -134,16 +165,22 @@ describe('docs/deploy-aks.md against the rendered manifests', () => {
     const main = subs.find((s) => s.spec.deadLetterTopic)!;
     expect(main.spec.topic).toBe(DEFAULT_PLAN_OPTIONS.topic);
     expect(main.spec.deadLetterTopic).toBe(DEFAULT_PLAN_OPTIONS.deadLetterTopic);
-    expect(subs.map((s) => s.spec.topic).sort()).toEqual([DEFAULT_PLAN_OPTIONS.topic, DEFAULT_PLAN_OPTIONS.deadLetterTopic].sort());
+    expect(subs.map((s) => s.spec.topic).sort()).toEqual(
+      [DEFAULT_PLAN_OPTIONS.topic, DEFAULT_PLAN_OPTIONS.deadLetterTopic].sort(),
+    );
     // Dapr's consumerID (the Service Bus subscription name) is the app id of the subscribing app.
     for (const s of subs) expect(s.scopes).toEqual([DEFAULT_PLAN_OPTIONS.subscription]);
     const catalogEnv = docs.find((d) => d.kind === 'ConfigMap' && d.metadata!.name!.startsWith('catalog-env-'))!;
     expect(catalogEnv.data!.PUBSUB_TOPIC).toBe(DEFAULT_PLAN_OPTIONS.topic);
     const pubsub = docs.find((d) => d.kind === 'Component' && d.metadata!.name === 'pubsub')!;
-    const meta = Object.fromEntries(pubsub.spec.metadata.map((m: { name: string; value?: string }) => [m.name, m.value]));
+    const meta = Object.fromEntries(
+      pubsub.spec.metadata.map((m: { name: string; value?: string }) => [m.name, m.value]),
+    );
     expect(meta.consumerID).toBeUndefined();
     // daprd renews each message lock well before the subscription's lock duration runs out.
-    expect(Number(meta.lockRenewalInSec) * 2).toBeLessThanOrEqual(isoDurationSeconds(DEFAULT_PLAN_OPTIONS.lockDuration));
+    expect(Number(meta.lockRenewalInSec) * 2).toBeLessThanOrEqual(
+      isoDurationSeconds(DEFAULT_PLAN_OPTIONS.lockDuration),
+    );
     // The outage budget the guide states is the handler timeout that bounds daprd's endless retries.
     expect(Number(meta.handlerTimeoutInSec)).toBe(24 * 3600);
     expect(guide).toContain('database outage shorter than 24 hours');

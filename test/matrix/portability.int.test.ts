@@ -100,31 +100,57 @@ describe.each(pairs)('%s × %s', (broker, sql) => {
     }
   };
 
-  it('turns creates, updates and deletes made through invocation into exactly the expected audit entries', () =>
-    step('scenario', async () => {
-      const expected = await changeProducts(stack, `-${sql}`);
-      expect(summarize(await settledEntries(stack, expected.length))).toEqual(summarize(expected));
-    }), 90_000);
+  it(
+    'turns creates, updates and deletes made through invocation into exactly the expected audit entries',
+    () =>
+      step('scenario', async () => {
+        const expected = await changeProducts(stack, `-${sql}`);
+        expect(summarize(await settledEntries(stack, expected.length))).toEqual(summarize(expected));
+      }),
+    90_000,
+  );
 
-  it('keeps one row when an event is delivered twice', () =>
-    step('redelivery', async () => {
-      const ce = productCloudEvent(424242, { eventType: 'product.updated', name: 'Twice' });
-      const eventId = ce.id;
-      await publishCloudEvent(stack, ce);
-      await publishCloudEvent(stack, ce);
-      const rows = await settledEntries(stack, 1, (e) => e.eventId === eventId);
-      expect(rows).toHaveLength(1);
-    }), 60_000);
+  it(
+    'keeps one row when an event is delivered twice',
+    () =>
+      step('redelivery', async () => {
+        const ce = productCloudEvent(424242, { eventType: 'product.updated', name: 'Twice' });
+        const eventId = ce.id;
+        await publishCloudEvent(stack, ce);
+        await publishCloudEvent(stack, ce);
+        const rows = await settledEntries(stack, 1, (e) => e.eventId === eventId);
+        expect(rows).toHaveLength(1);
+      }),
+    60_000,
+  );
 
-  it('moves a poison event to the dead letters', () =>
-    step('dead letter', async () => {
-      const poisonId = `poison-${id}`;
-      await publishCloudEvent(stack, { specversion: '1.0', id: poisonId, source: 'catalog', type: 'product.created', datacontenttype: 'application/json', data: { eventType: 'nope' } });
-      await waitUntil('the dead letter', async () => {
-        const res = await stack.invoke('audit', 'GET', '/api/deadletters');
-        return ((await res.json()) as { messageId: string }[]).some((d) => d.messageId === poisonId) ? true : undefined;
-      }, 30_000, 200);
-    }), 60_000);
+  it(
+    'moves a poison event to the dead letters',
+    () =>
+      step('dead letter', async () => {
+        const poisonId = `poison-${id}`;
+        await publishCloudEvent(stack, {
+          specversion: '1.0',
+          id: poisonId,
+          source: 'catalog',
+          type: 'product.created',
+          datacontenttype: 'application/json',
+          data: { eventType: 'nope' },
+        });
+        await waitUntil(
+          'the dead letter',
+          async () => {
+            const res = await stack.invoke('audit', 'GET', '/api/deadletters');
+            return ((await res.json()) as { messageId: string }[]).some((d) => d.messageId === poisonId)
+              ? true
+              : undefined;
+          },
+          30_000,
+          200,
+        );
+      }),
+    60_000,
+  );
 });
 
 describe('a deliberately broken component', () => {
@@ -134,7 +160,12 @@ describe('a deliberately broken component', () => {
     let message = '';
     try {
       // The Redis pub/sub pointed at a port nothing listens on.
-      const stack = await startStack({ ports: 'free', databases: dbs.names, topic: `products-${runId()}`, metadata: { pubsub: { redisHost: '127.0.0.1:1', dialTimeout: '1s' } } });
+      const stack = await startStack({
+        ports: 'free',
+        databases: dbs.names,
+        topic: `products-${runId()}`,
+        metadata: { pubsub: { redisHost: '127.0.0.1:1', dialTimeout: '1s' } },
+      });
       await stack.stop();
     } catch (err) {
       message = (err as Error).message;
@@ -142,7 +173,12 @@ describe('a deliberately broken component', () => {
       await dbs.drop();
     }
     const named = /error occurred for (pubsub) \((pubsub\.redis)\/v1\)/.exec(message);
-    table.push({ pair: 'redis × postgres, pub/sub host broken', result: named ? 'FAILED as expected' : 'NOT DETECTED', seconds: (Date.now() - started) / 1000, note: named ? `daprd: component ${named[1]} (${named[2]}) failed to initialise` : message.slice(0, 200) });
+    table.push({
+      pair: 'redis × postgres, pub/sub host broken',
+      result: named ? 'FAILED as expected' : 'NOT DETECTED',
+      seconds: (Date.now() - started) / 1000,
+      note: named ? `daprd: component ${named[1]} (${named[2]}) failed to initialise` : message.slice(0, 200),
+    });
     expect(named).not.toBeNull();
   }, 120_000);
 });
@@ -151,7 +187,8 @@ async function cleanBroker(broker: Broker, id: string, topic: string): Promise<v
   try {
     if (broker === 'jetstream') await deleteJetStreamStreams(`t_${id}`);
     if (broker === 'rabbitmq') {
-      for (const queue of [`audit-${topic}`, `audit-${deadLetterTopicOf(topic)}`]) execFileSync('rabbitmqctl', ['delete_queue', queue], { stdio: 'ignore' });
+      for (const queue of [`audit-${topic}`, `audit-${deadLetterTopicOf(topic)}`])
+        execFileSync('rabbitmqctl', ['delete_queue', queue], { stdio: 'ignore' });
     }
   } catch {
     /* best effort: leftovers hold no messages of other runs */

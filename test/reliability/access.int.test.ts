@@ -20,12 +20,16 @@ describe('reliability: who may call', () => {
     const catalog = stack.node('catalog');
 
     expect((await fetch(`${catalog.appUrl}/api/products`)).status).toBe(401);
-    expect((await fetch(`${catalog.appUrl}/api/products`, { headers: { 'dapr-api-token': 'guess' } })).status).toBe(401);
+    expect((await fetch(`${catalog.appUrl}/api/products`, { headers: { 'dapr-api-token': 'guess' } })).status).toBe(
+      401,
+    );
     expect((await fetch(`${catalog.appUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${catalog.daprUrl}/v1.0/invoke/catalog/method/api/products`)).status).toBe(401);
     // With the sidecar's token, daprd calls the app with the app token, and the app's own calls to its
     // sidecar (publish, binding) carry DAPR_API_TOKEN: the whole path works.
-    const created = await stack.invoke('catalog', 'POST', '/api/products', { body: { name: 'Guarded', type: 'T', price: 1 } });
+    const created = await stack.invoke('catalog', 'POST', '/api/products', {
+      body: { name: 'Guarded', type: 'T', price: 1 },
+    });
     expect(created.status).toBe(201);
     const id = ((await created.json()) as { id: number }).id;
     const entries = await settledEntries(stack, 1, (e) => e.subjectId === id);
@@ -35,7 +39,9 @@ describe('reliability: who may call', () => {
   it('scopes keep the SQL binding away from the catalog', async () => {
     const { stack } = await start();
     const components = async (id: 'catalog' | 'audit') =>
-      ((await (await fetch(`${stack.node(id).daprUrl}/v1.0/metadata`)).json()) as { components: { name: string }[] }).components.map((c) => c.name);
+      (
+        (await (await fetch(`${stack.node(id).daprUrl}/v1.0/metadata`)).json()) as { components: { name: string }[] }
+      ).components.map((c) => c.name);
     expect(await components('audit')).toContain('audit-db');
     expect(await components('catalog')).not.toContain('audit-db');
     const res = await fetch(`${stack.node('catalog').daprUrl}/v1.0/bindings/audit-db`, {
@@ -56,24 +62,48 @@ describe('reliability: who may call', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdm-sentry-'));
     onCleanup(() => rmSync(dir, { recursive: true, force: true }));
     mkdirSync(join(dir, 'creds')); // sentry writes a new CA here (it watches the folder, which must exist)
-    writeFileSync(join(dir, 'config.yaml'), 'apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: daprsystem\nspec:\n  mtls:\n    enabled: true\n');
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      'apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: daprsystem\nspec:\n  mtls:\n    enabled: true\n',
+    );
     const [sentryPort, healthPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const sentry = new ManagedProcess({
       name: 'sentry',
       command: sentryBin,
-      args: ['--config', join(dir, 'config.yaml'), '--issuer-credentials', join(dir, 'creds'), '--trust-domain', 'localhost', '--port', `${sentryPort}`, '--healthz-port', `${healthPort}`, '--metrics-port', `${metricsPort}`, '--listen-address', '127.0.0.1'],
+      args: [
+        '--config',
+        join(dir, 'config.yaml'),
+        '--issuer-credentials',
+        join(dir, 'creds'),
+        '--trust-domain',
+        'localhost',
+        '--port',
+        `${sentryPort}`,
+        '--healthz-port',
+        `${healthPort}`,
+        '--metrics-port',
+        `${metricsPort}`,
+        '--listen-address',
+        '127.0.0.1',
+      ],
       cwd: dir,
       env: process.env,
       logFile: join(dir, 'sentry.log'),
     });
     sentry.start();
     onCleanup(() => sentry.stop());
-    await waitUntil('sentry to write its CA', async () => (existsSync(join(dir, 'creds', 'ca.crt')) ? true : undefined));
-    await waitUntil('sentry to be healthy', async () => ((await fetch(`http://127.0.0.1:${healthPort}/healthz`)).ok ? true : undefined));
+    await waitUntil('sentry to write its CA', async () =>
+      existsSync(join(dir, 'creds', 'ca.crt')) ? true : undefined,
+    );
+    await waitUntil('sentry to be healthy', async () =>
+      (await fetch(`http://127.0.0.1:${healthPort}/healthz`)).ok ? true : undefined,
+    );
     // The run file's Configuration with mTLS on (the CLI then adds --enable-mtls and a sentry address)
     // and access control: the audit API answers the catalog (and itself) only.
     const config = join(dir, 'configuration.yaml');
-    const committed = parse(readFileSync(join(PROJECT_ROOT, 'components', 'configuration.yaml'), 'utf8')) as { spec: Record<string, unknown> };
+    const committed = parse(readFileSync(join(PROJECT_ROOT, 'components', 'configuration.yaml'), 'utf8')) as {
+      spec: Record<string, unknown>;
+    };
     committed.spec.mtls = { enabled: true };
     committed.spec.accessControl = {
       defaultAction: 'deny',
@@ -100,11 +130,28 @@ describe('reliability: who may call', () => {
     set('--dapr-internal-grpc-port', `${internal}`);
     set('--metrics-port', `${metrics}`);
     // No app behind this one: no app port, nothing to health-check.
-    for (const [flag, values] of [['--app-port', 1], ['--app-health-check-path', 1], ['--app-health-probe-interval', 1], ['--enable-app-health-check', 0]] as const) args.splice(args.indexOf(flag), 1 + values);
-    const intruder = new ManagedProcess({ name: 'intruder-daprd', command: catalog.daprd.file, args, cwd: catalog.daprd.cwd, env: catalog.daprd.env, logFile: join(dir, 'intruder.log') });
+    for (const [flag, values] of [
+      ['--app-port', 1],
+      ['--app-health-check-path', 1],
+      ['--app-health-probe-interval', 1],
+      ['--enable-app-health-check', 0],
+    ] as const)
+      args.splice(args.indexOf(flag), 1 + values);
+    const intruder = new ManagedProcess({
+      name: 'intruder-daprd',
+      command: catalog.daprd.file,
+      args,
+      cwd: catalog.daprd.cwd,
+      env: catalog.daprd.env,
+      logFile: join(dir, 'intruder.log'),
+    });
     intruder.start();
     onCleanup(() => intruder.stop());
-    await waitUntil('the intruder sidecar', async () => ((await fetch(`http://127.0.0.1:${http}/v1.0/healthz`)).status === 204 ? true : undefined), 30_000);
+    await waitUntil(
+      'the intruder sidecar',
+      async () => ((await fetch(`http://127.0.0.1:${http}/v1.0/healthz`)).status === 204 ? true : undefined),
+      30_000,
+    );
     const denied = await fetch(`http://127.0.0.1:${http}/v1.0/invoke/audit/method/api/auditlogs`);
     expect(denied.status).toBe(403);
     expect(await denied.text()).toMatch(/access control policy has denied access/);

@@ -8,7 +8,6 @@ import { sleep, waitUntil } from '../support/wait';
 /** Redelivery, poison, replicas and shutdown: at-least-once delivery made effectively-once. */
 const { start } = stackPerTest('dlv');
 
-
 describe('reliability: delivery', () => {
   it('redelivery and poison: one row per event, poison dead-lettered and visible, good events not held back', async () => {
     const { stack, dbs } = await start();
@@ -21,28 +20,50 @@ describe('reliability: delivery', () => {
     const plan: object[] = [];
     for (let i = 0; i < good; i++) {
       plan.push(productCloudEvent(1_000 + i));
-      if (i % every === 0 && plan.length - i - 1 < poison) plan.push({ specversion: '1.0', id: `poison-${i}`, source: 'catalog', type: 'product.created', datacontenttype: 'application/json', data: { product: 'oops', n: i } });
+      if (i % every === 0 && plan.length - i - 1 < poison)
+        plan.push({
+          specversion: '1.0',
+          id: `poison-${i}`,
+          source: 'catalog',
+          type: 'product.created',
+          datacontenttype: 'application/json',
+          data: { product: 'oops', n: i },
+        });
     }
-    const poisonIds = plan.flatMap((e) => ((e as { id: string }).id.startsWith('poison-') ? [(e as { id: string }).id] : []));
+    const poisonIds = plan.flatMap((e) =>
+      (e as { id: string }).id.startsWith('poison-') ? [(e as { id: string }).id] : [],
+    );
     expect(poisonIds).toHaveLength(poison);
     const started = Date.now();
     await runLoad(plan.length, 10, async (i) => {
       await publishCloudEvent(stack, plan[i]!);
       return new Response(null, { status: 204 });
     });
-    await waitUntil('every good event', async () => ((await auditCounts(dbs.audit)).rows >= good + 1 ? true : undefined), 60_000, 200);
+    await waitUntil(
+      'every good event',
+      async () => ((await auditCounts(dbs.audit)).rows >= good + 1 ? true : undefined),
+      60_000,
+      200,
+    );
     const landedAfter = Date.now() - started;
     await sleep(2_000);
     const counts = await auditCounts(dbs.audit);
     expect(counts.byType['product.created']).toEqual({ rows: good + 1, subjects: good + 1 });
     const dead = await waitUntil('every dead letter', async () => {
-      const rows = await pgQuery<{ message_id: string; reason: string }>(dbs.audit, 'SELECT message_id, reason FROM dead_letters');
+      const rows = await pgQuery<{ message_id: string; reason: string }>(
+        dbs.audit,
+        'SELECT message_id, reason FROM dead_letters',
+      );
       return rows.length >= poison ? rows : undefined;
     });
     expect(dead.map((d) => d.message_id).sort()).toEqual([...poisonIds].sort());
-    const visible = (await (await stack.invoke('audit', 'GET', '/api/deadletters', { via: 'catalog' })).json()) as unknown[];
+    const visible = (await (
+      await stack.invoke('audit', 'GET', '/api/deadletters', { via: 'catalog' })
+    ).json()) as unknown[];
     expect(visible).toHaveLength(poison);
-    console.log(`${good} good events interleaved with ${poison} poison ones all audited ${landedAfter} ms after the first was published`);
+    console.log(
+      `${good} good events interleaved with ${poison} poison ones all audited ${landedAfter} ms after the first was published`,
+    );
   }, 180_000);
 
   it('replicas: two instances of each app race their migrations and share the work without double publishing', async () => {
@@ -51,7 +72,9 @@ describe('reliability: delivery', () => {
     expect((await pgQuery<{ n: string }>(dbs.audit, 'SELECT count(*) AS n FROM schema_migrations'))[0]!.n).toBe('2');
     const n = scaled(400);
     const sidecars = [stack.node('catalog', 0).daprUrl, stack.node('catalog', 1).daprUrl];
-    const statuses = await runLoad(n, 10, (i) => postProduct(`${sidecars[i % 2]}/v1.0/invoke/catalog/method`, `Replica ${i}`));
+    const statuses = await runLoad(n, 10, (i) =>
+      postProduct(`${sidecars[i % 2]}/v1.0/invoke/catalog/method`, `Replica ${i}`),
+    );
     expect(countBy(statuses)).toEqual({ 201: n });
     await waitUntil('all rows', async () => ((await auditCounts(dbs.audit)).rows >= n ? true : undefined), 90_000, 200);
     await sleep(2_000);
@@ -67,7 +90,10 @@ describe('reliability: delivery', () => {
     const statuses: number[] = [];
     const load = (async () => {
       let i = 0;
-      while (running) statuses.push(...(await runLoad(8, 8, () => postProduct(`${catalog.daprUrl}/v1.0/invoke/catalog/method`, `Steady ${i++}`))));
+      while (running)
+        statuses.push(
+          ...(await runLoad(8, 8, () => postProduct(`${catalog.daprUrl}/v1.0/invoke/catalog/method`, `Steady ${i++}`))),
+        );
     })();
     await waitUntil('steady load', async () => (statuses.length >= scaled(200) ? true : undefined), 60_000, 20);
     await catalog.app.stop(); // SIGTERM
@@ -80,7 +106,12 @@ describe('reliability: delivery', () => {
     // The relay flushed the outbox before the process exited.
     expect(await pendingOutbox(dbs.catalog)).toBe(0);
     await catalog.startApp();
-    await waitUntil('all rows', async () => ((await auditCounts(dbs.audit)).rows >= products ? true : undefined), 60_000, 200);
+    await waitUntil(
+      'all rows',
+      async () => ((await auditCounts(dbs.audit)).rows >= products ? true : undefined),
+      60_000,
+      200,
+    );
     await sleep(1_000);
     expect((await auditCounts(dbs.audit)).byType['product.created']).toEqual({ rows: products, subjects: products });
   }, 180_000);

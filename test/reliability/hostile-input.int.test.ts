@@ -23,10 +23,17 @@ interface Case {
   direct?: boolean;
 }
 
-const product = (fields: Record<string, unknown>) => JSON.stringify({ name: 'Pen', type: 'Office', price: 2.5, ...fields });
+const product = (fields: Record<string, unknown>) =>
+  JSON.stringify({ name: 'Pen', type: 'Office', price: 2.5, ...fields });
 const json = (label: string, body: string, expect: Expect = '4xx'): Case => ({ label, body, expect });
 const name = (label: string, value: string): Case => ({ label, body: product({ name: value }), expect: 'stored' });
-const path = (label: string, p: string, method = 'GET'): Case => ({ label, method, path: p, body: method === 'GET' ? undefined : product({}), expect: '4xx' });
+const path = (label: string, p: string, method = 'GET'): Case => ({
+  label,
+  method,
+  path: p,
+  body: method === 'GET' ? undefined : product({}),
+  expect: '4xx',
+});
 
 const CASES: Case[] = [
   // Broken JSON
@@ -80,13 +87,23 @@ const CASES: Case[] = [
   name('quotes and backslashes', 'a "quoted" \\ back\\slash'),
   // Wrong content types
   { label: 'text/plain', contentType: 'text/plain', body: product({}), expect: '4xx' },
-  { label: 'form encoded', contentType: 'application/x-www-form-urlencoded', body: 'name=Pen&type=T&price=1', expect: '4xx' },
+  {
+    label: 'form encoded',
+    contentType: 'application/x-www-form-urlencoded',
+    body: 'name=Pen&type=T&price=1',
+    expect: '4xx',
+  },
   { label: 'no content type', contentType: null, body: product({}), expect: '4xx' },
   { label: 'UTF-16 charset', contentType: 'application/json; charset=utf-16', body: product({}), expect: '4xx' },
-  { label: 'multipart', contentType: 'multipart/form-data; boundary=x', body: '--x\r\n\r\nPen\r\n--x--', expect: '4xx' },
+  {
+    label: 'multipart',
+    contentType: 'multipart/form-data; boundary=x',
+    body: '--x\r\n\r\nPen\r\n--x--',
+    expect: '4xx',
+  },
   // Ids and query strings
   path('path traversal in an id', '/api/products/..%2F..%2Fetc%2Fpasswd'),
-  path('SQL in an id', "/api/products/1%20OR%201=1"),
+  path('SQL in an id', '/api/products/1%20OR%201=1'),
   { ...path('NUL in an id', '/api/products/%00'), direct: true },
   path('huge id', '/api/products/99999999999999999999'),
   path('negative id', '/api/products/-1'),
@@ -102,9 +119,28 @@ const CASES: Case[] = [
   path('PUT with a traversal id', '/api/products/..%2F1', 'PUT'),
   // The audit API
   { label: 'audit: bad date filter', app: 'audit', path: '/api/auditlogs?from=yesterday', expect: '4xx' },
-  { label: 'audit: from after to', app: 'audit', path: '/api/auditlogs?from=2030-01-01T00:00:00Z&to=2020-01-01T00:00:00Z', expect: '4xx' },
-  { label: 'audit: over-long message', app: 'audit', method: 'POST', path: '/api/auditlogs', body: JSON.stringify({ logMessage: 'x'.repeat(5_000) }), expect: '4xx' },
-  { label: 'audit: edit', app: 'audit', method: 'PUT', path: '/api/auditlogs/1', body: JSON.stringify({ logMessage: 'x', timeStamp: '2020-01-01T00:00:00Z' }), expect: '4xx' },
+  {
+    label: 'audit: from after to',
+    app: 'audit',
+    path: '/api/auditlogs?from=2030-01-01T00:00:00Z&to=2020-01-01T00:00:00Z',
+    expect: '4xx',
+  },
+  {
+    label: 'audit: over-long message',
+    app: 'audit',
+    method: 'POST',
+    path: '/api/auditlogs',
+    body: JSON.stringify({ logMessage: 'x'.repeat(5_000) }),
+    expect: '4xx',
+  },
+  {
+    label: 'audit: edit',
+    app: 'audit',
+    method: 'PUT',
+    path: '/api/auditlogs/1',
+    body: JSON.stringify({ logMessage: 'x', timeStamp: '2020-01-01T00:00:00Z' }),
+    expect: '4xx',
+  },
   { label: 'audit: delete', app: 'audit', method: 'DELETE', path: '/api/auditlogs/1', expect: '4xx' },
 ];
 
@@ -131,8 +167,16 @@ describe('reliability: hostile input', () => {
       const headers: Record<string, string> = {};
       if (c.contentType !== null && c.body !== undefined) headers['content-type'] = c.contentType ?? 'application/json';
       const res = c.direct
-        ? await fetch(`${stack.node(c.app ?? 'catalog').appUrl}${c.path}`, { method: c.method ?? 'POST', headers, body: c.body })
-        : await stack.invoke(c.app ?? 'catalog', c.method ?? 'POST', c.path ?? '/api/products', { headers, rawBody: c.body, via: 'catalog' });
+        ? await fetch(`${stack.node(c.app ?? 'catalog').appUrl}${c.path}`, {
+            method: c.method ?? 'POST',
+            headers,
+            body: c.body,
+          })
+        : await stack.invoke(c.app ?? 'catalog', c.method ?? 'POST', c.path ?? '/api/products', {
+            headers,
+            rawBody: c.body,
+            via: 'catalog',
+          });
       const text = await res.text();
       if (c.expect === 'stored') {
         const created = res.status === 201 ? (JSON.parse(text) as { id: number; name: string }) : undefined;
@@ -141,7 +185,11 @@ describe('reliability: hostile input', () => {
         if (created) stored.push({ label: c.label, id: created.id, name: sent });
       } else {
         const problem = res.headers.get('content-type')?.startsWith('application/problem+json') ?? false;
-        outcomes.push({ label: c.label, status: res.status, ok: res.status >= 400 && res.status < 500 && (problem || res.status === 404) });
+        outcomes.push({
+          label: c.label,
+          status: res.status,
+          ok: res.status >= 400 && res.status < 500 && (problem || res.status === 404),
+        });
       }
     }
     const wrong = outcomes.filter((o) => !o.ok);
@@ -150,20 +198,32 @@ describe('reliability: hostile input', () => {
 
     // The one request daprd refuses itself: it never reaches the app (see `direct` above).
     const nul = await stack.invoke('catalog', 'GET', '/api/products/%00');
-    expect(await nul.json()).toMatchObject({ errorCode: 'ERR_DIRECT_INVOKE', message: expect.stringContaining('InvalidArgument') });
+    expect(await nul.json()).toMatchObject({
+      errorCode: 'ERR_DIRECT_INVOKE',
+      message: expect.stringContaining('InvalidArgument'),
+    });
 
     // Still healthy, and still working.
     expect((await fetch(`${stack.node('catalog').appUrl}/healthz`)).status).toBe(200);
-    expect((await stack.invoke('catalog', 'POST', '/api/products', { body: { name: 'After', type: 'T', price: 1 } })).status).toBe(201);
+    expect(
+      (await stack.invoke('catalog', 'POST', '/api/products', { body: { name: 'After', type: 'T', price: 1 } })).status,
+    ).toBe(201);
 
     // Stored strings round-trip unchanged: the product, and the audit row written through the SQL binding.
     const ids = new Set(stored.map((s) => s.id));
-    const entries = await settledEntries(stack, stored.length, (e: AuditLogDto) => e.eventType === 'product.created' && ids.has(e.subjectId!));
+    const entries = await settledEntries(
+      stack,
+      stored.length,
+      (e: AuditLogDto) => e.eventType === 'product.created' && ids.has(e.subjectId!),
+    );
     for (const s of stored) {
       const back = (await (await stack.invoke('catalog', 'GET', `/api/products/${s.id}`)).json()) as { name: string };
       expect({ label: s.label, name: back.name }).toEqual({ label: s.label, name: s.name });
       const entry = entries.find((e) => e.subjectId === s.id)!;
-      expect({ label: s.label, name: (entry.payload as { product: { name: string } }).product.name }).toEqual({ label: s.label, name: s.name });
+      expect({ label: s.label, name: (entry.payload as { product: { name: string } }).product.name }).toEqual({
+        label: s.label,
+        name: s.name,
+      });
       expect(entry.logMessage).toBe(`Product Added. Name - ${s.name}, Type - Office, Price - 2.5`);
     }
   }, 120_000);

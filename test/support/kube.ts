@@ -48,20 +48,30 @@ export type PodObject = Omit<KubeObject, 'spec'> & { spec: PodSpec };
 /** The base and every overlay of a k8s/ folder: the kustomizations a user applies. */
 export function kustomizationsOf(k8sDir: string): { label: string; dir: string }[] {
   const overlays = join(k8sDir, 'overlays');
-  const names = existsSync(overlays) ? readdirSync(overlays).filter((n) => existsSync(join(overlays, n, 'kustomization.yaml'))).sort() : [];
-  return [{ label: 'base', dir: join(k8sDir, 'base') }, ...names.map((n) => ({ label: `overlays/${n}`, dir: join(overlays, n) }))];
+  const names = existsSync(overlays)
+    ? readdirSync(overlays)
+        .filter((n) => existsSync(join(overlays, n, 'kustomization.yaml')))
+        .sort()
+    : [];
+  return [
+    { label: 'base', dir: join(k8sDir, 'base') },
+    ...names.map((n) => ({ label: `overlays/${n}`, dir: join(overlays, n) })),
+  ];
 }
 
 /** What `kubectl apply -k dir` sends, rendered by the kubectl of the test control plane (offline). */
 export function render(dir: string): KubeObject[] {
   const kubectl = kubeHome().kubectl;
-  if (!existsSync(kubectl)) throw new Error(`${kubectl} is missing: run \`npm run setup:k8s\` (npm run test:k8s runs it)`);
+  if (!existsSync(kubectl))
+    throw new Error(`${kubectl} is missing: run \`npm run setup:k8s\` (npm run test:k8s runs it)`);
   const yaml = execFileSync(kubectl, ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   return parseAllDocuments(yaml).map((d) => d.toJS() as KubeObject);
 }
 
 export function namespaceOf(objects: KubeObject[]): string {
-  const ns = objects.find((o) => o.kind === 'Namespace')?.metadata.name ?? objects.find((o) => o.metadata.namespace)?.metadata.namespace;
+  const ns =
+    objects.find((o) => o.kind === 'Namespace')?.metadata.name ??
+    objects.find((o) => o.metadata.namespace)?.metadata.namespace;
   if (!ns) throw new Error('the kustomization renders no namespace');
   return ns;
 }
@@ -78,7 +88,11 @@ export async function createPrerequisites(cp: ControlPlane, dir: string, namespa
     metadata: { name: s.name, namespace },
     stringData: Object.fromEntries((s.keys ?? ['value']).map((k) => [k, `dummy-${s.name}-${k}`])),
   }));
-  const items = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } }, ...secrets];
+  const items = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } },
+    ...secrets,
+  ];
   await cp.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) });
   return secrets.map((s) => s.metadata.name);
 }
@@ -86,7 +100,12 @@ export async function createPrerequisites(cp: ControlPlane, dir: string, namespa
 /** A Pod made of a workload's pod template, as its controller would make it. */
 export function podOf(workload: KubeObject, name: string): KubeObject {
   const template = workload.spec.template as { metadata?: KubeObject['metadata']; spec: PodSpec };
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { ...template.metadata, name, namespace: workload.metadata.namespace }, spec: template.spec };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { ...template.metadata, name, namespace: workload.metadata.namespace },
+    spec: template.spec,
+  };
 }
 
 /** The Pod the API server would store (admission webhooks included), without storing it. */

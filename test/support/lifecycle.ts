@@ -22,7 +22,9 @@ export function stackPerTest(dbPrefix: string) {
 
   return {
     onCleanup,
-    async start(options: Omit<StackOptions, 'databases' | 'ports'> = {}): Promise<{ stack: Stack; dbs: { catalog: string; audit: string } }> {
+    async start(
+      options: Omit<StackOptions, 'databases' | 'ports'> = {},
+    ): Promise<{ stack: Stack; dbs: { catalog: string; audit: string } }> {
       const dbs = await createTestDatabases('postgres', ['catalog', 'audit'], dbPrefix);
       onCleanup(dbs.drop);
       const topic = options.topic ?? `products-${runId()}`;

@@ -19,9 +19,18 @@ export interface ProductDto {
 const json = (body: unknown) => ({ body });
 
 /** Calls the Products API through the catalog's sidecar; fails loudly on an unexpected status. */
-export async function productCall(stack: Stack, method: string, path: string, expectedStatus: number, body?: unknown): Promise<Response> {
+export async function productCall(
+  stack: Stack,
+  method: string,
+  path: string,
+  expectedStatus: number,
+  body?: unknown,
+): Promise<Response> {
   const res = await stack.invoke('catalog', method, `/api/products${path}`, json(body));
-  if (res.status !== expectedStatus) throw new Error(`${method} /api/products${path}: expected ${expectedStatus}, got ${res.status}: ${await res.text()}`);
+  if (res.status !== expectedStatus)
+    throw new Error(
+      `${method} /api/products${path}: expected ${expectedStatus}, got ${res.status}: ${await res.text()}`,
+    );
   return res;
 }
 
@@ -38,19 +47,32 @@ export async function changeProducts(stack: Stack, tag = ''): Promise<ExpectedEn
   ] as const) {
     const res = await productCall(stack, 'POST', '', 201, { name, type, price });
     const product = (await res.json()) as ProductDto;
-    if (res.headers.get('location') !== `/api/products/${product.id}`) throw new Error(`wrong Location: ${res.headers.get('location')}`);
+    if (res.headers.get('location') !== `/api/products/${product.id}`)
+      throw new Error(`wrong Location: ${res.headers.get('location')}`);
     made.push(product);
   }
   const [pen, desk, lamp] = made as [ProductDto, ProductDto, ProductDto];
   await productCall(stack, 'PUT', `/${pen.id}`, 204, { id: pen.id, name: pen.name, type: 'Office', price: 3 });
   await productCall(stack, 'DELETE', `/${desk.id}`, 200);
-  const added = (p: ProductDto) => ({ eventType: 'product.created', subjectId: p.id, logMessage: `Product Added. Name - ${p.name}, Type - ${p.type}, Price - ${p.price}` });
+  const added = (p: ProductDto) => ({
+    eventType: 'product.created',
+    subjectId: p.id,
+    logMessage: `Product Added. Name - ${p.name}, Type - ${p.type}, Price - ${p.price}`,
+  });
   return [
     added(pen),
     added(desk),
     added(lamp),
-    { eventType: 'product.updated', subjectId: pen.id, logMessage: `Product Updated. Name - ${pen.name}, Type - Office, Price - 3` },
-    { eventType: 'product.deleted', subjectId: desk.id, logMessage: `Product Deleted. Name - ${desk.name}, Type - Furniture, Price - 120` },
+    {
+      eventType: 'product.updated',
+      subjectId: pen.id,
+      logMessage: `Product Updated. Name - ${pen.name}, Type - Office, Price - 3`,
+    },
+    {
+      eventType: 'product.deleted',
+      subjectId: desk.id,
+      logMessage: `Product Deleted. Name - ${desk.name}, Type - Furniture, Price - 120`,
+    },
   ];
 }
 
@@ -62,8 +84,18 @@ export async function auditEntries(stack: Stack, query = '', via: AppId = 'catal
 }
 
 /** Waits until `count` entries match `filter`, then a little longer to catch any extra (duplicate) one. */
-export async function settledEntries(stack: Stack, count: number, filter: (e: AuditLogDto) => boolean = () => true, timeoutMs = 30_000): Promise<AuditLogDto[]> {
-  await waitUntil(`${count} audit entries`, async () => ((await auditEntries(stack)).filter(filter).length >= count ? true : undefined), timeoutMs, 200);
+export async function settledEntries(
+  stack: Stack,
+  count: number,
+  filter: (e: AuditLogDto) => boolean = () => true,
+  timeoutMs = 30_000,
+): Promise<AuditLogDto[]> {
+  await waitUntil(
+    `${count} audit entries`,
+    async () => ((await auditEntries(stack)).filter(filter).length >= count ? true : undefined),
+    timeoutMs,
+    200,
+  );
   await new Promise((r) => setTimeout(r, 1_000));
   return (await auditEntries(stack)).filter(filter);
 }
@@ -81,13 +113,20 @@ export async function publishCloudEvent(stack: Stack, cloudEvent: object, via: A
   if (res.status !== 204) throw new Error(`publish: ${res.status} ${await res.text()}`);
 }
 
-const VERBS: Record<string, string> = { 'product.created': 'Added', 'product.updated': 'Updated', 'product.deleted': 'Deleted' };
+const VERBS: Record<string, string> = {
+  'product.created': 'Added',
+  'product.updated': 'Updated',
+  'product.deleted': 'Deleted',
+};
 
 /**
  * A product event as the catalog publishes it, as a complete CloudEvent, for tests and the benchmark
  * that publish events themselves (to redeliver one, or to fill a backlog).
  */
-export function productCloudEvent(productId: number, { eventId = randomUUID(), eventType = 'product.created', name = `P${productId}` } = {}) {
+export function productCloudEvent(
+  productId: number,
+  { eventId = randomUUID(), eventType = 'product.created', name = `P${productId}` } = {},
+) {
   return {
     specversion: '1.0',
     id: eventId,

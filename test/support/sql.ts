@@ -1,7 +1,12 @@
 import { Client } from 'pg';
 
 /** Direct reads of a PostgreSQL database, for assertions about what really is stored. */
-export async function pgQuery<T extends object>(database: string, sql: string, params: unknown[] = [], port = 5432): Promise<T[]> {
+export async function pgQuery<T extends object>(
+  database: string,
+  sql: string,
+  params: unknown[] = [],
+  port = 5432,
+): Promise<T[]> {
   const client = new Client({ host: '127.0.0.1', port, user: 'postgres', database });
   await client.connect();
   try {
@@ -25,11 +30,16 @@ export async function auditCounts(database: string, port = 5432): Promise<AuditC
     [],
     port,
   );
-  const byType = Object.fromEntries(rows.map((r) => [r.event_type, { rows: Number(r.rows), subjects: Number(r.subjects) }]));
+  const byType = Object.fromEntries(
+    rows.map((r) => [r.event_type, { rows: Number(r.rows), subjects: Number(r.subjects) }]),
+  );
   return { rows: rows.reduce((n, r) => n + Number(r.rows), 0), byType };
 }
 
 export async function pendingOutbox(database: string): Promise<number> {
-  const [row] = await pgQuery<{ n: string }>(database, 'SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL');
+  const [row] = await pgQuery<{ n: string }>(
+    database,
+    'SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL',
+  );
   return Number(row!.n);
 }

@@ -25,7 +25,12 @@ export class ThrowawayPostgres {
 
   static async create(): Promise<ThrowawayPostgres> {
     const dir = mkdtempSync(join(tmpdir(), 'pdm-pg-'));
-    if (isRoot) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
+    if (isRoot)
+      chownSync(
+        dir,
+        Number(execFileSync('id', ['-u', 'postgres']).toString()),
+        Number(execFileSync('id', ['-g', 'postgres']).toString()),
+      );
     pgTool('initdb', ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
     const pg = new ThrowawayPostgres(dir, await freePort());
     pg.start();
@@ -33,7 +38,18 @@ export class ThrowawayPostgres {
   }
 
   start(): void {
-    pgTool('pg_ctl', ['-D', join(this.dir, 'data'), '-l', join(this.dir, 'server.log'), '-w', '-t', '30', '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+    pgTool('pg_ctl', [
+      '-D',
+      join(this.dir, 'data'),
+      '-l',
+      join(this.dir, 'server.log'),
+      '-w',
+      '-t',
+      '30',
+      '-o',
+      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      'start',
+    ]);
   }
 
   /** Fast shutdown: connections are cut at once, as in a crash of the server. */
@@ -71,13 +87,35 @@ export class ThrowawayRedis {
 
   /** Starts redis-server with persistence on (AOF), so messages survive a stop and start like a real broker's. */
   async start(): Promise<void> {
-    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], {
-      stdio: 'ignore',
-    });
+    this.process = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
     const until = Date.now() + 10_000;
     while (Date.now() < until) {
       try {
-        if (execFileSync('redis-cli', ['-p', String(this.port), 'ping'], { stdio: 'pipe' }).toString().trim() === 'PONG') return;
+        if (
+          execFileSync('redis-cli', ['-p', String(this.port), 'ping'], { stdio: 'pipe' })
+            .toString()
+            .trim() === 'PONG'
+        )
+          return;
       } catch {
         /* not yet */
       }
@@ -88,7 +126,7 @@ export class ThrowawayRedis {
 
   async stop(): Promise<void> {
     const p = this.process;
-    if (!p || p.exitCode !== null) return;
+    if (p?.exitCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGTERM');
     await exited;

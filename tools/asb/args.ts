@@ -61,7 +61,8 @@ const OPTIONS: Record<string, { value: boolean; commands: Command[] }> = {
 };
 
 function positiveInt(option: string, raw: string, max: number): number {
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new UsageError(`${option} must be an integer from 1 to ${max}, not "${raw}"`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max)
+    throw new UsageError(`${option} must be an integer from 1 to ${max}, not "${raw}"`);
   return Number(raw);
 }
 
@@ -86,12 +87,15 @@ function duration(option: string, raw: string, maxSeconds?: number): string {
 export function parseArgs(argv: string[]): ParsedArgs {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h') return { ...defaults(), command: 'help' };
-  if (!COMMANDS.includes(first as Command)) throw new UsageError(`unknown command "${first}" (one of: ${COMMANDS.join(', ')})`);
+  if (!COMMANDS.includes(first as Command))
+    throw new UsageError(`unknown command "${first}" (one of: ${COMMANDS.join(', ')})`);
   const command = first as Command;
   const given = new Map<string, string | true>();
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
-    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [name, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     if (name === '--help' || name === '-h') return { ...defaults(), command: 'help' };
     const spec = OPTIONS[name];
     if (!spec) throw new UsageError(`unknown option ${name}`);
@@ -103,19 +107,35 @@ export function parseArgs(argv: string[]): ParsedArgs {
       continue;
     }
     const value = inline ?? rest[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${name} needs a value`);
+    if (value === undefined || (inline === undefined && value.startsWith('--')))
+      throw new UsageError(`${name} needs a value`);
     given.set(name, value);
   }
   const str = (name: string) => given.get(name) as string | undefined;
   const topic = str('--topic') !== undefined ? entity('--topic', str('--topic')!) : DEFAULT_PLAN_OPTIONS.topic;
-  const subscription = str('--subscription') !== undefined ? entity('--subscription', str('--subscription')!) : DEFAULT_PLAN_OPTIONS.subscription;
+  const subscription =
+    str('--subscription') !== undefined
+      ? entity('--subscription', str('--subscription')!)
+      : DEFAULT_PLAN_OPTIONS.subscription;
   const plan: PlanOptions = {
     topic,
-    deadLetterTopic: str('--deadletter-topic') !== undefined ? entity('--deadletter-topic', str('--deadletter-topic')!) : `${topic}-deadletter`,
+    deadLetterTopic:
+      str('--deadletter-topic') !== undefined
+        ? entity('--deadletter-topic', str('--deadletter-topic')!)
+        : `${topic}-deadletter`,
     subscription,
-    maxDeliveryCount: str('--max-delivery-count') !== undefined ? positiveInt('--max-delivery-count', str('--max-delivery-count')!, 2000) : DEFAULT_PLAN_OPTIONS.maxDeliveryCount,
-    lockDuration: str('--lock-duration') !== undefined ? duration('--lock-duration', str('--lock-duration')!, 300) : DEFAULT_PLAN_OPTIONS.lockDuration,
-    messageTimeToLive: str('--message-ttl') !== undefined ? duration('--message-ttl', str('--message-ttl')!) : DEFAULT_PLAN_OPTIONS.messageTimeToLive,
+    maxDeliveryCount:
+      str('--max-delivery-count') !== undefined
+        ? positiveInt('--max-delivery-count', str('--max-delivery-count')!, 2000)
+        : DEFAULT_PLAN_OPTIONS.maxDeliveryCount,
+    lockDuration:
+      str('--lock-duration') !== undefined
+        ? duration('--lock-duration', str('--lock-duration')!, 300)
+        : DEFAULT_PLAN_OPTIONS.lockDuration,
+    messageTimeToLive:
+      str('--message-ttl') !== undefined
+        ? duration('--message-ttl', str('--message-ttl')!)
+        : DEFAULT_PLAN_OPTIONS.messageTimeToLive,
   };
   if (plan.deadLetterTopic === plan.topic) throw new UsageError('--deadletter-topic must differ from --topic');
   return {
@@ -130,5 +150,12 @@ export function parseArgs(argv: string[]): ParsedArgs {
 }
 
 function defaults(): Omit<ParsedArgs, 'command'> {
-  return { plan: { ...DEFAULT_PLAN_OPTIONS }, topic: DEFAULT_PLAN_OPTIONS.topic, subscription: DEFAULT_PLAN_OPTIONS.subscription, max: 100, dryRun: false, json: false };
+  return {
+    plan: { ...DEFAULT_PLAN_OPTIONS },
+    topic: DEFAULT_PLAN_OPTIONS.topic,
+    subscription: DEFAULT_PLAN_OPTIONS.subscription,
+    max: 100,
+    dryRun: false,
+    json: false,
+  };
 }

@@ -1,4 +1,9 @@
-import type { ServiceBusMessage, ServiceBusReceivedMessage, SubscriptionProperties, TopicProperties } from '@azure/service-bus';
+import type {
+  ServiceBusMessage,
+  ServiceBusReceivedMessage,
+  SubscriptionProperties,
+  TopicProperties,
+} from '@azure/service-bus';
 import { parseArgs, UsageError } from './args';
 import { Clients, main } from './cli';
 import { credentialsFromEnv, CredentialsError, fullyQualified } from './credentials';
@@ -75,7 +80,11 @@ class FakeDlq implements MessagingClient {
   failSendFor = new Set<string>();
   receivers: { topic: string; subscription: string; options: object }[] = [];
 
-  createReceiver(topic: string, subscription: string, options: { subQueueType: 'deadLetter'; receiveMode: 'peekLock' }): DlqReceiver {
+  createReceiver(
+    topic: string,
+    subscription: string,
+    options: { subQueueType: 'deadLetter'; receiveMode: 'peekLock' },
+  ): DlqReceiver {
     this.receivers.push({ topic, subscription, options });
     let peeked = 0;
     const locked = new Set<ServiceBusReceivedMessage>();
@@ -118,21 +127,58 @@ function capture() {
   return { out, err, deps: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) } };
 }
 
-const fakeClients = (admin: AdminClient, messaging: MessagingClient): Clients => ({ admin: () => admin, messaging: () => messaging, close: async () => undefined });
+const fakeClients = (admin: AdminClient, messaging: MessagingClient): Clients => ({
+  admin: () => admin,
+  messaging: () => messaging,
+  close: async () => undefined,
+});
 
 describe('asb argument parsing', () => {
   it('defaults to the topics and subscription the manifests use', () => {
     const a = parseArgs(['provision']);
     expect(a.command).toBe('provision');
-    expect(a.plan).toEqual({ topic: 'products', deadLetterTopic: 'products-deadletter', subscription: 'audit', maxDeliveryCount: 10, lockDuration: 'PT1M', messageTimeToLive: 'P14D' });
+    expect(a.plan).toEqual({
+      topic: 'products',
+      deadLetterTopic: 'products-deadletter',
+      subscription: 'audit',
+      maxDeliveryCount: 10,
+      lockDuration: 'PT1M',
+      messageTimeToLive: 'P14D',
+    });
   });
 
   it('takes options as "--name value" and "--name=value"', () => {
-    const a = parseArgs(['provision', '--topic', 'orders', '--subscription=billing', '--max-delivery-count', '5', '--lock-duration=PT2M', '--dry-run']);
-    expect(a.plan).toMatchObject({ topic: 'orders', deadLetterTopic: 'orders-deadletter', subscription: 'billing', maxDeliveryCount: 5, lockDuration: 'PT2M' });
+    const a = parseArgs([
+      'provision',
+      '--topic',
+      'orders',
+      '--subscription=billing',
+      '--max-delivery-count',
+      '5',
+      '--lock-duration=PT2M',
+      '--dry-run',
+    ]);
+    expect(a.plan).toMatchObject({
+      topic: 'orders',
+      deadLetterTopic: 'orders-deadletter',
+      subscription: 'billing',
+      maxDeliveryCount: 5,
+      lockDuration: 'PT2M',
+    });
     expect(a.dryRun).toBe(true);
-    expect(parseArgs(['dlq:peek', '--max', '7', '--json'])).toMatchObject({ command: 'dlq:peek', max: 7, json: true, topic: 'products', subscription: 'audit' });
-    expect(parseArgs(['dlq:replay', '--topic', 'products-deadletter'])).toMatchObject({ command: 'dlq:replay', topic: 'products-deadletter', max: 100, dryRun: false });
+    expect(parseArgs(['dlq:peek', '--max', '7', '--json'])).toMatchObject({
+      command: 'dlq:peek',
+      max: 7,
+      json: true,
+      topic: 'products',
+      subscription: 'audit',
+    });
+    expect(parseArgs(['dlq:replay', '--topic', 'products-deadletter'])).toMatchObject({
+      command: 'dlq:replay',
+      topic: 'products-deadletter',
+      max: 100,
+      dryRun: false,
+    });
   });
 
   it.each([
@@ -165,15 +211,29 @@ describe('asb credentials', () => {
   const cs = 'Endpoint=sb://sb-portable-dapr.servicebus.windows.net/;SharedAccessKeyName=ops;SharedAccessKey=abc=';
 
   it('uses the connection string when set, else the namespace with Entra ID', () => {
-    expect(credentialsFromEnv({ SERVICEBUS_CONNECTION_STRING: cs })).toEqual({ kind: 'connection-string', connectionString: cs, namespace: 'sb-portable-dapr.servicebus.windows.net' });
-    expect(credentialsFromEnv({ SERVICEBUS_NAMESPACE: 'sb-portable-dapr' })).toEqual({ kind: 'entra', fullyQualifiedNamespace: 'sb-portable-dapr.servicebus.windows.net' });
-    expect(credentialsFromEnv({ SERVICEBUS_NAMESPACE: 'sb-portable-dapr.servicebus.windows.net' })).toEqual({ kind: 'entra', fullyQualifiedNamespace: 'sb-portable-dapr.servicebus.windows.net' });
-    expect(fullyQualified('sb://sb-portable-dapr.servicebus.windows.net/')).toBe('sb-portable-dapr.servicebus.windows.net');
+    expect(credentialsFromEnv({ SERVICEBUS_CONNECTION_STRING: cs })).toEqual({
+      kind: 'connection-string',
+      connectionString: cs,
+      namespace: 'sb-portable-dapr.servicebus.windows.net',
+    });
+    expect(credentialsFromEnv({ SERVICEBUS_NAMESPACE: 'sb-portable-dapr' })).toEqual({
+      kind: 'entra',
+      fullyQualifiedNamespace: 'sb-portable-dapr.servicebus.windows.net',
+    });
+    expect(credentialsFromEnv({ SERVICEBUS_NAMESPACE: 'sb-portable-dapr.servicebus.windows.net' })).toEqual({
+      kind: 'entra',
+      fullyQualifiedNamespace: 'sb-portable-dapr.servicebus.windows.net',
+    });
+    expect(fullyQualified('sb://sb-portable-dapr.servicebus.windows.net/')).toBe(
+      'sb-portable-dapr.servicebus.windows.net',
+    );
   });
 
   it('explains what to set when nothing is set', () => {
     expect(() => credentialsFromEnv({})).toThrow(CredentialsError);
-    expect(() => credentialsFromEnv({ SERVICEBUS_CONNECTION_STRING: '  ', SERVICEBUS_NAMESPACE: '' })).toThrow(/SERVICEBUS_CONNECTION_STRING[\s\S]*SERVICEBUS_NAMESPACE[\s\S]*DefaultAzureCredential/);
+    expect(() => credentialsFromEnv({ SERVICEBUS_CONNECTION_STRING: '  ', SERVICEBUS_NAMESPACE: '' })).toThrow(
+      /SERVICEBUS_CONNECTION_STRING[\s\S]*SERVICEBUS_NAMESPACE[\s\S]*DefaultAzureCredential/,
+    );
   });
 
   it.each([
@@ -207,7 +267,10 @@ describe('asb provision', () => {
       deadLetteringOnMessageExpiration: true,
       defaultMessageTimeToLive: 'P14D',
     });
-    expect(admin.topics.get('products-deadletter')).toMatchObject({ defaultMessageTimeToLive: 'P14D', enableBatchedOperations: true });
+    expect(admin.topics.get('products-deadletter')).toMatchObject({
+      defaultMessageTimeToLive: 'P14D',
+      enableBatchedOperations: true,
+    });
   });
 
   it('is idempotent: a second run writes nothing', async () => {
@@ -234,7 +297,11 @@ describe('asb provision', () => {
     admin.subscriptions.get('products/audit')!.maxDeliveryCount = 3;
     admin.calls = [];
     const actions = await provision(admin, plan);
-    expect(actions[1]).toEqual({ entity: 'subscription products/audit', action: 'updated', changes: ['maxDeliveryCount: 3 -> 10'] });
+    expect(actions[1]).toEqual({
+      entity: 'subscription products/audit',
+      action: 'updated',
+      changes: ['maxDeliveryCount: 3 -> 10'],
+    });
     expect(admin.writes()).toEqual(['updateSubscription products/audit']);
     expect(admin.subscriptions.get('products/audit')!.maxDeliveryCount).toBe(10);
   });
@@ -244,7 +311,11 @@ describe('asb provision', () => {
     await admin.createTopic('products', buildPlan(DEFAULT_PLAN_OPTIONS)[0]!.settings);
     admin.calls = [];
     await provision(admin, plan);
-    expect(admin.writes()).toEqual(['createSubscription products/audit', 'createTopic products-deadletter', 'createSubscription products-deadletter/audit']);
+    expect(admin.writes()).toEqual([
+      'createSubscription products/audit',
+      'createTopic products-deadletter',
+      'createSubscription products-deadletter/audit',
+    ]);
   });
 
   it('changes nothing in a dry run', async () => {
@@ -269,9 +340,16 @@ describe('asb dead-letter queue', () => {
     dlq.queue = [1, 2, 3].map((n) => received(n));
     const found = await peekDeadLetters(dlq, 'products', 'audit', 2);
     expect(found).toHaveLength(2);
-    expect(found[0]).toMatchObject({ messageId: 'evt-1', sequenceNumber: '1', deadLetterReason: 'MaxDeliveryCountExceeded', deliveryCount: 10 });
+    expect(found[0]).toMatchObject({
+      messageId: 'evt-1',
+      sequenceNumber: '1',
+      deadLetterReason: 'MaxDeliveryCountExceeded',
+      deliveryCount: 10,
+    });
     expect(found[0]!.body).toContain('"id":"evt-1"');
-    expect(dlq.receivers).toEqual([{ topic: 'products', subscription: 'audit', options: { subQueueType: 'deadLetter', receiveMode: 'peekLock' } }]);
+    expect(dlq.receivers).toEqual([
+      { topic: 'products', subscription: 'audit', options: { subQueueType: 'deadLetter', receiveMode: 'peekLock' } },
+    ]);
     expect(dlq.queue).toHaveLength(3);
     expect(dlq.closed).toBe(1);
   });
@@ -288,7 +366,11 @@ describe('asb dead-letter queue', () => {
     const first = dlq.sent[0]!.message;
     expect(Buffer.isBuffer(first.body)).toBe(true);
     expect(first.contentType).toBe('application/cloudevents+json');
-    expect(first.applicationProperties).toMatchObject({ traceparent: '00-abc-def-01', 'x-replayed-from': 'deadletter', 'x-deadletter-reason': 'MaxDeliveryCountExceeded' });
+    expect(first.applicationProperties).toMatchObject({
+      traceparent: '00-abc-def-01',
+      'x-replayed-from': 'deadletter',
+      'x-deadletter-reason': 'MaxDeliveryCountExceeded',
+    });
     expect(dlq.completed).toEqual(['evt-1', 'evt-2']);
     expect(dlq.queue).toHaveLength(0);
   });
@@ -319,7 +401,9 @@ describe('asb command line', () => {
     const code = await main(['provision'], { ...c.deps, env: {}, connect });
     expect(code).toBe(2);
     expect(connect).not.toHaveBeenCalled();
-    expect(c.err.join('\n')).toMatch(/No Service Bus credentials[\s\S]*SERVICEBUS_CONNECTION_STRING[\s\S]*SERVICEBUS_NAMESPACE/);
+    expect(c.err.join('\n')).toMatch(
+      /No Service Bus credentials[\s\S]*SERVICEBUS_CONNECTION_STRING[\s\S]*SERVICEBUS_NAMESPACE/,
+    );
   });
 
   it('prints usage for a bad command line, with exit code 2', async () => {
@@ -332,7 +416,11 @@ describe('asb command line', () => {
   it('provisions through the injected admin client', async () => {
     const c = capture();
     const admin = new FakeAdmin();
-    const code = await main(['provision'], { ...c.deps, env: { SERVICEBUS_NAMESPACE: 'sb-portable-dapr' }, connect: async () => fakeClients(admin, new FakeDlq()) });
+    const code = await main(['provision'], {
+      ...c.deps,
+      env: { SERVICEBUS_NAMESPACE: 'sb-portable-dapr' },
+      connect: async () => fakeClients(admin, new FakeDlq()),
+    });
     expect(code).toBe(0);
     expect(admin.topics.size).toBe(2);
     expect(c.out.join('\n')).toMatch(/created\s+subscription products\/audit/);
@@ -342,7 +430,13 @@ describe('asb command line', () => {
   it('never prints the connection string', async () => {
     const c = capture();
     const secret = 'SharedAccessKey=TOPSECRETKEY=';
-    await main(['dlq:peek'], { ...c.deps, env: { SERVICEBUS_CONNECTION_STRING: `Endpoint=sb://ns1234.servicebus.windows.net/;SharedAccessKeyName=ops;${secret}` }, connect: async () => fakeClients(new FakeAdmin(), new FakeDlq()) });
+    await main(['dlq:peek'], {
+      ...c.deps,
+      env: {
+        SERVICEBUS_CONNECTION_STRING: `Endpoint=sb://ns1234.servicebus.windows.net/;SharedAccessKeyName=ops;${secret}`,
+      },
+      connect: async () => fakeClients(new FakeAdmin(), new FakeDlq()),
+    });
     expect([...c.out, ...c.err].join('\n')).not.toContain('TOPSECRETKEY');
   });
 
@@ -350,11 +444,27 @@ describe('asb command line', () => {
     const dlq = new FakeDlq();
     dlq.queue = [received(7)];
     const text = capture();
-    expect(await main(['dlq:peek'], { ...text.deps, env: { SERVICEBUS_NAMESPACE: 'sb-portable-dapr' }, connect: async () => fakeClients(new FakeAdmin(), dlq) })).toBe(0);
-    expect(text.out.join('\n')).toMatch(/1 message\(s\) in the dead-letter queue of products\/audit[\s\S]*id=evt-7[\s\S]*MaxDeliveryCountExceeded/);
+    expect(
+      await main(['dlq:peek'], {
+        ...text.deps,
+        env: { SERVICEBUS_NAMESPACE: 'sb-portable-dapr' },
+        connect: async () => fakeClients(new FakeAdmin(), dlq),
+      }),
+    ).toBe(0);
+    expect(text.out.join('\n')).toMatch(
+      /1 message\(s\) in the dead-letter queue of products\/audit[\s\S]*id=evt-7[\s\S]*MaxDeliveryCountExceeded/,
+    );
     const json = capture();
-    await main(['dlq:peek', '--json'], { ...json.deps, env: { SERVICEBUS_NAMESPACE: 'sb-portable-dapr' }, connect: async () => fakeClients(new FakeAdmin(), dlq) });
-    expect(JSON.parse(json.out.join('\n'))).toMatchObject({ topic: 'products', subscription: 'audit', messages: [{ messageId: 'evt-7' }] });
+    await main(['dlq:peek', '--json'], {
+      ...json.deps,
+      env: { SERVICEBUS_NAMESPACE: 'sb-portable-dapr' },
+      connect: async () => fakeClients(new FakeAdmin(), dlq),
+    });
+    expect(JSON.parse(json.out.join('\n'))).toMatchObject({
+      topic: 'products',
+      subscription: 'audit',
+      messages: [{ messageId: 'evt-7' }],
+    });
   });
 
   it('replays, and a dry run only reports', async () => {
@@ -362,11 +472,19 @@ describe('asb command line', () => {
     dlq.queue = [received(1), received(2)];
     const env = { SERVICEBUS_NAMESPACE: 'sb-portable-dapr' };
     const dry = capture();
-    expect(await main(['dlq:replay', '--dry-run'], { ...dry.deps, env, connect: async () => fakeClients(new FakeAdmin(), dlq) })).toBe(0);
+    expect(
+      await main(['dlq:replay', '--dry-run'], {
+        ...dry.deps,
+        env,
+        connect: async () => fakeClients(new FakeAdmin(), dlq),
+      }),
+    ).toBe(0);
     expect(dry.out[0]).toContain('would replay 2 message(s)');
     expect(dlq.sent).toHaveLength(0);
     const real = capture();
-    expect(await main(['dlq:replay'], { ...real.deps, env, connect: async () => fakeClients(new FakeAdmin(), dlq) })).toBe(0);
+    expect(
+      await main(['dlq:replay'], { ...real.deps, env, connect: async () => fakeClients(new FakeAdmin(), dlq) }),
+    ).toBe(0);
     expect(dlq.sent).toHaveLength(2);
     expect(real.out.at(-1)).toBe('replayed 2 message(s) to topic products');
   });
@@ -377,7 +495,13 @@ describe('asb command line', () => {
       throw new Error('Unauthorized access. Manage claim is required for this operation.');
     };
     const c = capture();
-    expect(await main(['provision'], { ...c.deps, env: { SERVICEBUS_NAMESPACE: 'sb-portable-dapr' }, connect: async () => fakeClients(admin, new FakeDlq()) })).toBe(1);
+    expect(
+      await main(['provision'], {
+        ...c.deps,
+        env: { SERVICEBUS_NAMESPACE: 'sb-portable-dapr' },
+        connect: async () => fakeClients(admin, new FakeDlq()),
+      }),
+    ).toBe(1);
     expect(c.err.join('\n')).toMatch(/provision failed: Unauthorized[\s\S]*Manage rights/);
   });
 });

@@ -52,8 +52,13 @@ async function run(args: ParsedArgs, clients: Clients, out: (line: string) => vo
   switch (args.command) {
     case 'provision': {
       const actions = await provision(clients.admin(), buildPlan(args.plan), { dryRun: args.dryRun });
-      for (const a of actions) out(`${a.action.padEnd(12)} ${a.entity}${a.changes ? ` (${a.changes.join('; ')})` : ''}`);
-      out(args.dryRun ? 'dry run: nothing changed' : 'Service Bus entities are in place for the Dapr pub/sub component (disableEntityManagement: "true")');
+      for (const a of actions)
+        out(`${a.action.padEnd(12)} ${a.entity}${a.changes ? ` (${a.changes.join('; ')})` : ''}`);
+      out(
+        args.dryRun
+          ? 'dry run: nothing changed'
+          : 'Service Bus entities are in place for the Dapr pub/sub component (disableEntityManagement: "true")',
+      );
       return 0;
     }
     case 'dlq:peek': {
@@ -62,10 +67,16 @@ async function run(args: ParsedArgs, clients: Clients, out: (line: string) => vo
         out(JSON.stringify({ topic: args.topic, subscription: args.subscription, messages }, null, 2));
         return 0;
       }
-      out(`${messages.length} message(s) in the dead-letter queue of ${args.topic}/${args.subscription}${messages.length === args.max ? ` (first ${args.max}; --max for more)` : ''}`);
+      out(
+        `${messages.length} message(s) in the dead-letter queue of ${args.topic}/${args.subscription}${messages.length === args.max ? ` (first ${args.max}; --max for more)` : ''}`,
+      );
       for (const m of messages) {
-        out(`- #${m.sequenceNumber ?? '?'} id=${m.messageId ?? '?'} enqueued=${m.enqueuedTime ?? '?'} deliveries=${m.deliveryCount ?? '?'}`);
-        out(`  reason: ${m.deadLetterReason ?? '(none)'}${m.deadLetterErrorDescription ? ` - ${m.deadLetterErrorDescription}` : ''}`);
+        out(
+          `- #${m.sequenceNumber ?? '?'} id=${m.messageId ?? '?'} enqueued=${m.enqueuedTime ?? '?'} deliveries=${m.deliveryCount ?? '?'}`,
+        );
+        out(
+          `  reason: ${m.deadLetterReason ?? '(none)'}${m.deadLetterErrorDescription ? ` - ${m.deadLetterErrorDescription}` : ''}`,
+        );
         out(`  body (${m.contentType ?? 'no content type'}): ${m.body}`);
       }
       return 0;
@@ -73,7 +84,9 @@ async function run(args: ParsedArgs, clients: Clients, out: (line: string) => vo
     case 'dlq:replay': {
       if (args.dryRun) {
         const messages = await peekDeadLetters(clients.messaging(), args.topic, args.subscription, args.max);
-        out(`dry run: would replay ${messages.length} message(s) from the dead-letter queue of ${args.topic}/${args.subscription} to topic ${args.topic}`);
+        out(
+          `dry run: would replay ${messages.length} message(s) from the dead-letter queue of ${args.topic}/${args.subscription} to topic ${args.topic}`,
+        );
         for (const m of messages) out(`- id=${m.messageId ?? '?'} reason=${m.deadLetterReason ?? '(none)'}`);
         return 0;
       }

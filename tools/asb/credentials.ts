@@ -5,7 +5,9 @@
  *   SERVICEBUS_NAMESPACE          the namespace (name or FQDN), signed in with DefaultAzureCredential
  *                                 (az login, workload identity, managed identity, environment variables)
  */
-export type Credentials = { kind: 'connection-string'; connectionString: string; namespace: string } | { kind: 'entra'; fullyQualifiedNamespace: string };
+export type Credentials =
+  | { kind: 'connection-string'; connectionString: string; namespace: string }
+  | { kind: 'entra'; fullyQualifiedNamespace: string };
 
 export class CredentialsError extends Error {
   constructor(message: string) {
@@ -27,9 +29,15 @@ const NAMESPACE = /^[a-zA-Z][a-zA-Z0-9-]{4,48}[a-zA-Z0-9]$/;
 
 /** A namespace name or FQDN as the SDK wants it (FQDN). */
 export function fullyQualified(namespace: string): string {
-  const ns = namespace.trim().replace(/^sb:\/\//, '').replace(/\/+$/, '');
+  const ns = namespace
+    .trim()
+    .replace(/^sb:\/\//, '')
+    .replace(/\/+$/, '');
   if (ns.includes('.')) return ns;
-  if (!NAMESPACE.test(ns)) throw new CredentialsError(`SERVICEBUS_NAMESPACE "${namespace}" is not a Service Bus namespace name (6-50 letters, digits, hyphens)`);
+  if (!NAMESPACE.test(ns))
+    throw new CredentialsError(
+      `SERVICEBUS_NAMESPACE "${namespace}" is not a Service Bus namespace name (6-50 letters, digits, hyphens)`,
+    );
   return `${ns}.servicebus.windows.net`;
 }
 
@@ -38,12 +46,19 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials {
   const namespace = env.SERVICEBUS_NAMESPACE?.trim();
   if (connectionString) {
     const endpoint = /(?:^|;)\s*Endpoint\s*=\s*sb:\/\/([^/;]+)/i.exec(connectionString);
-    if (!endpoint) throw new CredentialsError('SERVICEBUS_CONNECTION_STRING has no Endpoint=sb://<namespace>/ part: is it a Service Bus connection string?');
+    if (!endpoint)
+      throw new CredentialsError(
+        'SERVICEBUS_CONNECTION_STRING has no Endpoint=sb://<namespace>/ part: is it a Service Bus connection string?',
+      );
     if (!/SharedAccessKey(Name)?\s*=|SharedAccessSignature\s*=/i.test(connectionString)) {
-      throw new CredentialsError('SERVICEBUS_CONNECTION_STRING has neither SharedAccessKeyName/SharedAccessKey nor SharedAccessSignature');
+      throw new CredentialsError(
+        'SERVICEBUS_CONNECTION_STRING has neither SharedAccessKeyName/SharedAccessKey nor SharedAccessSignature',
+      );
     }
     if (/EntityPath\s*=/i.test(connectionString)) {
-      throw new CredentialsError('SERVICEBUS_CONNECTION_STRING is scoped to one entity (EntityPath=...): use a namespace-level shared access policy');
+      throw new CredentialsError(
+        'SERVICEBUS_CONNECTION_STRING is scoped to one entity (EntityPath=...): use a namespace-level shared access policy',
+      );
     }
     return { kind: 'connection-string', connectionString, namespace: endpoint[1]! };
   }
@@ -53,5 +68,7 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials {
 
 /** For messages: which namespace, and how, without the secret. */
 export function describeCredentials(c: Credentials): string {
-  return c.kind === 'connection-string' ? `${c.namespace} (connection string)` : `${c.fullyQualifiedNamespace} (Microsoft Entra ID, DefaultAzureCredential)`;
+  return c.kind === 'connection-string'
+    ? `${c.namespace} (connection string)`
+    : `${c.fullyQualifiedNamespace} (Microsoft Entra ID, DefaultAzureCredential)`;
 }

@@ -10,7 +10,10 @@ import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/servic
 /** The parts of ServiceBusClient, its receiver and its sender this uses (tests pass fakes). */
 export interface DlqReceiver {
   peekMessages(maxMessageCount: number): Promise<ServiceBusReceivedMessage[]>;
-  receiveMessages(maxMessageCount: number, options?: { maxWaitTimeInMs?: number }): Promise<ServiceBusReceivedMessage[]>;
+  receiveMessages(
+    maxMessageCount: number,
+    options?: { maxWaitTimeInMs?: number },
+  ): Promise<ServiceBusReceivedMessage[]>;
   completeMessage(message: ServiceBusReceivedMessage): Promise<void>;
   abandonMessage(message: ServiceBusReceivedMessage): Promise<void>;
   close(): Promise<void>;
@@ -22,7 +25,11 @@ export interface TopicSender {
 }
 
 export interface MessagingClient {
-  createReceiver(topicName: string, subscriptionName: string, options: { subQueueType: 'deadLetter'; receiveMode: 'peekLock' }): DlqReceiver;
+  createReceiver(
+    topicName: string,
+    subscriptionName: string,
+    options: { subQueueType: 'deadLetter'; receiveMode: 'peekLock' },
+  ): DlqReceiver;
   createSender(topicName: string): TopicSender;
 }
 
@@ -62,7 +69,12 @@ export function describeMessage(m: ServiceBusReceivedMessage): DeadLetteredMessa
 }
 
 /** Looks at up to `max` dead-lettered messages without taking them (peek does not lock or remove). */
-export async function peekDeadLetters(client: MessagingClient, topic: string, subscription: string, max: number): Promise<DeadLetteredMessage[]> {
+export async function peekDeadLetters(
+  client: MessagingClient,
+  topic: string,
+  subscription: string,
+  max: number,
+): Promise<DeadLetteredMessage[]> {
   const receiver = client.createReceiver(topic, subscription, { subQueueType: 'deadLetter', receiveMode: 'peekLock' });
   try {
     const found: DeadLetteredMessage[] = [];
@@ -120,7 +132,9 @@ export async function replayDeadLetters(
   const result: ReplayResult = { replayed: 0, failed: [] };
   try {
     while (result.replayed + result.failed.length < max) {
-      const batch = await receiver.receiveMessages(Math.min(50, max - result.replayed - result.failed.length), { maxWaitTimeInMs: 5_000 });
+      const batch = await receiver.receiveMessages(Math.min(50, max - result.replayed - result.failed.length), {
+        maxWaitTimeInMs: 5_000,
+      });
       if (!batch.length) break;
       for (const m of batch) {
         try {
@@ -129,7 +143,10 @@ export async function replayDeadLetters(
           result.replayed++;
           log(`replayed ${String(m.messageId ?? m.sequenceNumber)}`);
         } catch (err) {
-          result.failed.push({ messageId: m.messageId === undefined ? undefined : String(m.messageId), error: (err as Error).message });
+          result.failed.push({
+            messageId: m.messageId === undefined ? undefined : String(m.messageId),
+            error: (err as Error).message,
+          });
           await receiver.abandonMessage(m).catch(() => undefined);
         }
       }

@@ -1,4 +1,9 @@
-import type { CreateSubscriptionOptions, CreateTopicOptions, SubscriptionProperties, TopicProperties } from '@azure/service-bus';
+import type {
+  CreateSubscriptionOptions,
+  CreateTopicOptions,
+  SubscriptionProperties,
+  TopicProperties,
+} from '@azure/service-bus';
 
 /**
  * Creates the Service Bus entities the Dapr pub/sub component uses, so daprd can run with
@@ -14,17 +19,30 @@ export interface AdminClient {
   getTopic(topicName: string): Promise<TopicProperties>;
   updateTopic(topic: TopicProperties): Promise<unknown>;
   subscriptionExists(topicName: string, subscriptionName: string): Promise<boolean>;
-  createSubscription(topicName: string, subscriptionName: string, options?: CreateSubscriptionOptions): Promise<unknown>;
+  createSubscription(
+    topicName: string,
+    subscriptionName: string,
+    options?: CreateSubscriptionOptions,
+  ): Promise<unknown>;
   getSubscription(topicName: string, subscriptionName: string): Promise<SubscriptionProperties>;
   updateSubscription(subscription: SubscriptionProperties): Promise<unknown>;
 }
 
 /** Settings we own on a topic; anything else on it is left as found. */
-export type TopicSettings = Required<Pick<CreateTopicOptions, 'defaultMessageTimeToLive' | 'maxSizeInMegabytes' | 'enableBatchedOperations'>>;
+export type TopicSettings = Required<
+  Pick<CreateTopicOptions, 'defaultMessageTimeToLive' | 'maxSizeInMegabytes' | 'enableBatchedOperations'>
+>;
 
 /** Settings we own on a subscription. */
 export type SubscriptionSettings = Required<
-  Pick<CreateSubscriptionOptions, 'lockDuration' | 'maxDeliveryCount' | 'deadLetteringOnMessageExpiration' | 'defaultMessageTimeToLive' | 'enableBatchedOperations'>
+  Pick<
+    CreateSubscriptionOptions,
+    | 'lockDuration'
+    | 'maxDeliveryCount'
+    | 'deadLetteringOnMessageExpiration'
+    | 'defaultMessageTimeToLive'
+    | 'enableBatchedOperations'
+  >
 >;
 
 export interface TopicPlan {
@@ -57,7 +75,11 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
 };
 
 export function buildPlan(o: PlanOptions): TopicPlan[] {
-  const topic: TopicSettings = { defaultMessageTimeToLive: o.messageTimeToLive, maxSizeInMegabytes: 1024, enableBatchedOperations: true };
+  const topic: TopicSettings = {
+    defaultMessageTimeToLive: o.messageTimeToLive,
+    maxSizeInMegabytes: 1024,
+    enableBatchedOperations: true,
+  };
   const subscription: SubscriptionSettings = {
     lockDuration: o.lockDuration,
     // Counts deliveries the broker makes (a sidecar that crashed or gave the message back); daprd's own
@@ -76,8 +98,11 @@ export function buildPlan(o: PlanOptions): TopicPlan[] {
 
 /** Seconds in an ISO 8601 duration (P[nD]T[nH][nM][nS]), for comparing what the service returns. */
 export function isoDurationSeconds(iso: string): number {
-  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(iso.trim());
-  if (!m || iso.trim() === 'P' || iso.trim().endsWith('T')) throw new Error(`"${iso}" is not an ISO 8601 duration such as PT1M or P14D`);
+  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(
+    iso.trim(),
+  );
+  if (!m || iso.trim() === 'P' || iso.trim().endsWith('T'))
+    throw new Error(`"${iso}" is not an ISO 8601 duration such as PT1M or P14D`);
   const [, d, h, min, s] = m;
   return Number(d ?? 0) * 86_400 + Number(h ?? 0) * 3_600 + Number(min ?? 0) * 60 + Number(s ?? 0);
 }
@@ -86,7 +111,10 @@ function differences(current: object, desired: object): string[] {
   const cur = current as Record<string, unknown>;
   return Object.entries(desired).flatMap(([key, want]) => {
     const have = cur[key];
-    const same = typeof want === 'string' && typeof have === 'string' && /^P/.test(want) ? isoDurationSeconds(want) === isoDurationSeconds(have) : want === have;
+    const same =
+      typeof want === 'string' && typeof have === 'string' && want.startsWith('P')
+        ? isoDurationSeconds(want) === isoDurationSeconds(have)
+        : want === have;
     return same ? [] : [`${key}: ${String(have)} -> ${String(want)}`];
   });
 }
@@ -97,7 +125,11 @@ export interface ProvisionAction {
   changes?: string[];
 }
 
-export async function provision(admin: AdminClient, plan: TopicPlan[], options: { dryRun?: boolean } = {}): Promise<ProvisionAction[]> {
+export async function provision(
+  admin: AdminClient,
+  plan: TopicPlan[],
+  options: { dryRun?: boolean } = {},
+): Promise<ProvisionAction[]> {
   const actions: ProvisionAction[] = [];
   for (const topic of plan) {
     const topicExists = await admin.topicExists(topic.name);
@@ -108,7 +140,11 @@ export async function provision(admin: AdminClient, plan: TopicPlan[], options: 
       const current = await admin.getTopic(topic.name);
       const changes = differences(current, topic.settings);
       if (changes.length && !options.dryRun) await admin.updateTopic({ ...current, ...topic.settings });
-      actions.push({ entity: `topic ${topic.name}`, action: changes.length ? (options.dryRun ? 'would update' : 'updated') : 'unchanged', ...(changes.length ? { changes } : {}) });
+      actions.push({
+        entity: `topic ${topic.name}`,
+        action: changes.length ? (options.dryRun ? 'would update' : 'updated') : 'unchanged',
+        ...(changes.length ? { changes } : {}),
+      });
     }
     for (const sub of topic.subscriptions) {
       const entity = `subscription ${topic.name}/${sub.name}`;
@@ -122,7 +158,11 @@ export async function provision(admin: AdminClient, plan: TopicPlan[], options: 
       const current = await admin.getSubscription(topic.name, sub.name);
       const changes = differences(current, sub.settings);
       if (changes.length && !options.dryRun) await admin.updateSubscription({ ...current, ...sub.settings });
-      actions.push({ entity, action: changes.length ? (options.dryRun ? 'would update' : 'updated') : 'unchanged', ...(changes.length ? { changes } : {}) });
+      actions.push({
+        entity,
+        action: changes.length ? (options.dryRun ? 'would update' : 'updated') : 'unchanged',
+        ...(changes.length ? { changes } : {}),
+      });
     }
   }
   return actions;

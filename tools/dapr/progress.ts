@@ -10,9 +10,17 @@ export function elapsed(since: number): string {
 }
 
 /** Runs a command to completion and returns its stdout; throws with stderr on a non-zero exit. */
-export function capture(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<string> {
+export function capture(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
@@ -22,7 +30,12 @@ export function capture(cmd: string, args: string[], options: { cwd?: string; en
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}: ${(err || out).trim().split('\n').slice(-5).join('\n')}`));
+      else
+        reject(
+          new Error(
+            `${cmd} ${args.join(' ')} exited with ${code}: ${(err || out).trim().split('\n').slice(-5).join('\n')}`,
+          ),
+        );
     });
   });
 }
@@ -58,7 +71,13 @@ export function runStep(
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    const ticker = setInterval(() => report(`${step}: ${elapsed(started)} elapsed, ${lines} lines of output${lastLine ? `, last: ${lastLine}` : ''}`), options.everyMs ?? 15_000);
+    const ticker = setInterval(
+      () =>
+        report(
+          `${step}: ${elapsed(started)} elapsed, ${lines} lines of output${lastLine ? `, last: ${lastLine}` : ''}`,
+        ),
+      options.everyMs ?? 15_000,
+    );
     child.on('error', (e) => {
       clearInterval(ticker);
       log.end();
@@ -70,7 +89,12 @@ export function runStep(
       if (code === 0) {
         report(`${step}: done in ${elapsed(started)}`);
         resolve();
-      } else reject(new Error(`${step} failed (exit ${code}) after ${elapsed(started)}; last output: ${lastLine}; full log: ${options.logFile}`));
+      } else
+        reject(
+          new Error(
+            `${step} failed (exit ${code}) after ${elapsed(started)}; last output: ${lastLine}; full log: ${options.logFile}`,
+          ),
+        );
     });
   });
 }

@@ -10,7 +10,7 @@ const paths = daprHome();
 
 /** The runtime `npm run setup` provided (npm install and npm test run it): the pinned daprd, usable as is. */
 describe('project-local Dapr runtime', () => {
-  it('is the pinned version, where the run file\'s runtimePath points', () => {
+  it("is the pinned version, where the run file's runtimePath points", () => {
     expect(execFileSync(paths.daprd, ['--version']).toString().trim()).toBe(DAPR_RUNTIME_VERSION);
   });
 
@@ -47,12 +47,32 @@ describe('project-local Dapr runtime', () => {
     const [http, grpc, internal, metrics] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const daprd = spawn(
       paths.daprd,
-      ['--app-id', 'setup-check', '--resources-path', dir, '--dapr-http-port', `${http}`, '--dapr-grpc-port', `${grpc}`, '--dapr-internal-grpc-port', `${internal}`, '--metrics-port', `${metrics}`, '--dapr-listen-addresses', '127.0.0.1'],
+      [
+        '--app-id',
+        'setup-check',
+        '--resources-path',
+        dir,
+        '--dapr-http-port',
+        `${http}`,
+        '--dapr-grpc-port',
+        `${grpc}`,
+        '--dapr-internal-grpc-port',
+        `${internal}`,
+        '--metrics-port',
+        `${metrics}`,
+        '--dapr-listen-addresses',
+        '127.0.0.1',
+      ],
       { stdio: 'ignore' },
     );
     try {
-      await waitUntil('daprd /v1.0/healthz to answer 204', async () => ((await fetch(`http://127.0.0.1:${http}/v1.0/healthz`)).status === 204 ? true : undefined));
-      const metadata = (await (await fetch(`http://127.0.0.1:${http}/v1.0/metadata`)).json()) as { runtimeVersion: string; components: { name: string; type: string }[] };
+      await waitUntil('daprd /v1.0/healthz to answer 204', async () =>
+        (await fetch(`http://127.0.0.1:${http}/v1.0/healthz`)).status === 204 ? true : undefined,
+      );
+      const metadata = (await (await fetch(`http://127.0.0.1:${http}/v1.0/metadata`)).json()) as {
+        runtimeVersion: string;
+        components: { name: string; type: string }[];
+      };
       expect(metadata.runtimeVersion).toBe(DAPR_RUNTIME_VERSION);
       expect(metadata.components).toEqual(
         expect.arrayContaining([

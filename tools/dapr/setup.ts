@@ -7,11 +7,27 @@
  * is not provided here: it is installed as the Dapr docs say, and `npm start` uses it when present.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { capture, elapsed, runStep, say } from './progress';
 import { DAPR_RUNTIME_VERSION, daprHome, GO_BUILD_MODULE, releaseUrls, userDaprBin } from './versions';
-import { Candidate, daprdLdflags, goVersionAtLeast, parseDaprdVersion, parseSha256File, pickInstalled } from './versions-check';
+import {
+  Candidate,
+  daprdLdflags,
+  goVersionAtLeast,
+  parseDaprdVersion,
+  parseSha256File,
+  pickInstalled,
+} from './versions-check';
 
 const paths = daprHome();
 /** Go can fetch a newer toolchain itself (GOTOOLCHAIN=auto) from 1.21 on. */
@@ -48,7 +64,8 @@ async function installedCandidates(tool: 'daprd', target: string): Promise<Candi
 /** Source (a): an existing install of exactly the pinned version. */
 async function useInstalled(tool: 'daprd', target: string, pinned: string): Promise<boolean> {
   const { use, ignored } = pickInstalled(await installedCandidates(tool, target), pinned);
-  for (const c of ignored) say(`ignoring ${tool} ${c.version ?? '(version unknown)'} at ${c.path}: this project needs ${pinned}`);
+  for (const c of ignored)
+    say(`ignoring ${tool} ${c.version ?? '(version unknown)'} at ${c.path}: this project needs ${pinned}`);
   if (!use) return false;
   if (use.kind !== 'project') {
     rmSync(target, { force: true });
@@ -78,7 +95,8 @@ async function downloadRelease(tool: Tool, url: string, target: string, pinned: 
   ]);
   const expected = parseSha256File(sumText);
   const actual = createHash('sha256').update(archive).digest('hex');
-  if (!expected || expected !== actual) throw new Error(`checksum mismatch for ${url}: expected ${expected ?? '(no .sha256 published)'}, got ${actual}`);
+  if (!expected || expected !== actual)
+    throw new Error(`checksum mismatch for ${url}: expected ${expected ?? '(no .sha256 published)'}, got ${actual}`);
   const work = join(paths.home, 'download');
   mkdirSync(work, { recursive: true });
   const file = join(work, `${tool}.tar.gz`);
@@ -88,8 +106,11 @@ async function downloadRelease(tool: Tool, url: string, target: string, pinned: 
   chmodSync(target, 0o755);
   rmSync(work, { recursive: true, force: true });
   if (tool === 'sentry') writeFileSync(stampOf('sentry'), DAPR_RUNTIME_VERSION);
-  else if ((await daprdVersionOf(target)) !== pinned) throw new Error(`the downloaded ${tool} does not report version ${pinned}`);
-  say(`${tool} ${pinned ?? DAPR_RUNTIME_VERSION}: downloaded and verified (sha256 ${actual.slice(0, 12)}…) in ${elapsed(started)}`);
+  else if ((await daprdVersionOf(target)) !== pinned)
+    throw new Error(`the downloaded ${tool} does not report version ${pinned}`);
+  say(
+    `${tool} ${pinned ?? DAPR_RUNTIME_VERSION}: downloaded and verified (sha256 ${actual.slice(0, 12)}…) in ${elapsed(started)}`,
+  );
   return true;
 }
 
@@ -103,7 +124,11 @@ export async function goToolchain(): Promise<string | undefined> {
 }
 
 export function goEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, CGO_ENABLED: '0', GOFLAGS: [process.env.GOFLAGS, '-buildvcs=false'].filter(Boolean).join(' ') };
+  return {
+    ...process.env,
+    CGO_ENABLED: '0',
+    GOFLAGS: [process.env.GOFLAGS, '-buildvcs=false'].filter(Boolean).join(' '),
+  };
 }
 
 /**
@@ -115,11 +140,24 @@ async function buildRuntime(goVersion: string, binaries: RuntimeBinary[]): Promi
   const out = join(paths.bin, `.building-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  say(`building ${binaries.join(' + ')} ${DAPR_RUNTIME_VERSION} from the Go modules with ${goVersion} (all components, CGO off); a cold build takes several minutes, a rebuild reuses the Go caches`);
+  say(
+    `building ${binaries.join(' + ')} ${DAPR_RUNTIME_VERSION} from the Go modules with ${goVersion} (all components, CGO off); a cold build takes several minutes, a rebuild reuses the Go caches`,
+  );
   await runStep(
     `go build ${binaries.join(' ')}`,
     'go',
-    ['build', '-v', '-trimpath', '-tags', 'allcomponents', '-ldflags', daprdLdflags(DAPR_RUNTIME_VERSION), '-o', out, ...binaries.map((b) => `github.com/dapr/dapr/cmd/${b}`)],
+    [
+      'build',
+      '-v',
+      '-trimpath',
+      '-tags',
+      'allcomponents',
+      '-ldflags',
+      daprdLdflags(DAPR_RUNTIME_VERSION),
+      '-o',
+      out,
+      ...binaries.map((b) => `github.com/dapr/dapr/cmd/${b}`),
+    ],
     { cwd: GO_BUILD_MODULE, env: goEnv(), logFile: paths.buildLog },
   );
   for (const b of binaries) {
@@ -129,14 +167,18 @@ async function buildRuntime(goVersion: string, binaries: RuntimeBinary[]): Promi
   rmSync(out, { recursive: true, force: true });
   if (!binaries.includes('daprd')) return;
   const version = await daprdVersionOf(paths.daprd);
-  if (version !== DAPR_RUNTIME_VERSION) throw new Error(`the built daprd reports ${version}, not ${DAPR_RUNTIME_VERSION}`);
+  if (version !== DAPR_RUNTIME_VERSION)
+    throw new Error(`the built daprd reports ${version}, not ${DAPR_RUNTIME_VERSION}`);
 }
 
 type RuntimeBinary = 'daprd' | 'sentry' | 'injector' | 'operator';
 
 /** sentry, the injector and the operator have no --version flag: a stamp written next to each records the version it was obtained at. */
 const stampOf = (binary: RuntimeBinary) => join(paths.bin, `.${binary}.version`);
-const stamped = (binary: RuntimeBinary) => existsSync(join(paths.bin, binary)) && existsSync(stampOf(binary)) && readFileSync(stampOf(binary), 'utf8').trim() === DAPR_RUNTIME_VERSION;
+const stamped = (binary: RuntimeBinary) =>
+  existsSync(join(paths.bin, binary)) &&
+  existsSync(stampOf(binary)) &&
+  readFileSync(stampOf(binary), 'utf8').trim() === DAPR_RUNTIME_VERSION;
 
 /**
  * daprd (required) and sentry (the certificate authority; only the tests that turn on mTLS and access
@@ -144,15 +186,21 @@ const stamped = (binary: RuntimeBinary) => existsSync(join(paths.bin, binary)) &
  */
 async function ensureRuntime(): Promise<void> {
   const missing: RuntimeBinary[] = [];
-  if (!(await useInstalled('daprd', paths.daprd, DAPR_RUNTIME_VERSION)) && !(await downloadRelease('daprd', releaseUrls().daprd, paths.daprd, DAPR_RUNTIME_VERSION))) {
+  if (
+    !(await useInstalled('daprd', paths.daprd, DAPR_RUNTIME_VERSION)) &&
+    !(await downloadRelease('daprd', releaseUrls().daprd, paths.daprd, DAPR_RUNTIME_VERSION))
+  ) {
     missing.push('daprd');
   }
-  if (!stamped('sentry') && !(await downloadRelease('sentry', releaseUrls().sentry, paths.sentry, undefined))) missing.push('sentry');
+  if (!stamped('sentry') && !(await downloadRelease('sentry', releaseUrls().sentry, paths.sentry, undefined)))
+    missing.push('sentry');
   if (missing.length === 0) return;
   const go = await goToolchain();
   if (!go) {
     if (!missing.includes('daprd')) {
-      say('sentry could not be provided (no Go toolchain, no release download); only the mTLS/access-control test needs it and will skip');
+      say(
+        'sentry could not be provided (no Go toolchain, no release download); only the mTLS/access-control test needs it and will skip',
+      );
       return;
     }
     throw new Error(
@@ -216,7 +264,8 @@ export async function ensureDaprControlPlane(): Promise<void> {
   mkdirSync(paths.bin, { recursive: true });
   await withLock(join(paths.home, 'setup.lock'), async () => {
     const missing: RuntimeBinary[] = (['injector', 'operator'] as const).filter((b) => !stamped(b));
-    if (!stamped('sentry') && !(await downloadRelease('sentry', releaseUrls().sentry, paths.sentry, undefined))) missing.push('sentry');
+    if (!stamped('sentry') && !(await downloadRelease('sentry', releaseUrls().sentry, paths.sentry, undefined)))
+      missing.push('sentry');
     if (missing.length === 0) return;
     const go = await goToolchain();
     if (!go) {

@@ -1,4 +1,11 @@
-import { daprdLdflags, goVersionAtLeast, parseCliVersion, parseDaprdVersion, parseSha256File, pickInstalled } from './versions-check';
+import {
+  daprdLdflags,
+  goVersionAtLeast,
+  parseCliVersion,
+  parseDaprdVersion,
+  parseSha256File,
+  pickInstalled,
+} from './versions-check';
 
 describe('Dapr version checks', () => {
   it('reads what daprd --version prints', () => {

@@ -17,7 +17,11 @@ interface GoModJson {
 
 /** The k8s.io modules the Kubernetes go.mod takes from its own staging/ folder. */
 async function stagingModules(): Promise<string[]> {
-  const download = JSON.parse(await capture('go', ['mod', 'download', '-json', `k8s.io/kubernetes@v${KUBERNETES_VERSION}`], { cwd: KUBE_BUILD_MODULE })) as { GoMod: string };
+  const download = JSON.parse(
+    await capture('go', ['mod', 'download', '-json', `k8s.io/kubernetes@v${KUBERNETES_VERSION}`], {
+      cwd: KUBE_BUILD_MODULE,
+    }),
+  ) as { GoMod: string };
   const goMod = JSON.parse(await capture('go', ['mod', 'edit', '-json', download.GoMod])) as GoModJson;
   return (goMod.Replace ?? []).filter((r) => r.New.Path.startsWith('./staging/')).map((r) => r.Old.Path);
 }
@@ -47,9 +51,15 @@ function goModText(staging: string[]): string {
 
 async function main(): Promise<void> {
   const staging = await stagingModules();
-  say(`k8s.io/kubernetes v${KUBERNETES_VERSION} takes ${staging.length} modules from staging/: replacing them with ${stagingVersion()}`);
+  say(
+    `k8s.io/kubernetes v${KUBERNETES_VERSION} takes ${staging.length} modules from staging/: replacing them with ${stagingVersion()}`,
+  );
   writeFileSync(join(KUBE_BUILD_MODULE, 'go.mod'), goModText(staging));
-  await runStep('go mod tidy (tools/kube-build)', 'go', ['mod', 'tidy'], { cwd: KUBE_BUILD_MODULE, env: process.env, logFile: kubeHome().buildLog });
+  await runStep('go mod tidy (tools/kube-build)', 'go', ['mod', 'tidy'], {
+    cwd: KUBE_BUILD_MODULE,
+    env: process.env,
+    logFile: kubeHome().buildLog,
+  });
 }
 
 main().catch((err: unknown) => {

@@ -86,7 +86,8 @@ function requireBinaries(dapr: boolean): void {
   const dp = daprHome();
   const needed = [k8s.etcd, k8s.kubeApiserver, k8s.kubectl, ...(dapr ? [dp.sentry, dp.injector, dp.operator] : [])];
   const missing = needed.filter((f) => !existsSync(f));
-  if (missing.length) throw new Error(`the test control plane needs ${missing.join(', ')}: run \`npm run setup:k8s\` (npm test runs it)`);
+  if (missing.length)
+    throw new Error(`the test control plane needs ${missing.join(', ')}: run \`npm run setup:k8s\` (npm test runs it)`);
 }
 
 let crdDir: string | undefined;
@@ -94,7 +95,10 @@ let crdDir: string | undefined;
 /** The Dapr CRDs as the Helm chart installs them: charts/dapr/crds of the pinned github.com/dapr/dapr module. */
 export async function daprCrdDir(): Promise<string> {
   if (!crdDir) {
-    const out = await capture('go', ['mod', 'download', '-json', `github.com/dapr/dapr@v${DAPR_RUNTIME_VERSION}`], { cwd: GO_BUILD_MODULE, timeoutMs: 300_000 });
+    const out = await capture('go', ['mod', 'download', '-json', `github.com/dapr/dapr@v${DAPR_RUNTIME_VERSION}`], {
+      cwd: GO_BUILD_MODULE,
+      timeoutMs: 300_000,
+    });
     crdDir = join((JSON.parse(out) as { Dir: string }).Dir, 'charts', 'dapr', 'crds');
   }
   return crdDir;
@@ -160,7 +164,8 @@ export class ControlPlane {
   /** Like kubectl(), throwing with its stderr when it fails; resolves with its stdout. */
   async kubectlOk(args: string[], options: RunOptions = {}): Promise<string> {
     const r = await this.kubectl(args, options);
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+    if (r.code !== 0)
+      throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
     return r.stdout;
   }
 
@@ -168,7 +173,10 @@ export class ControlPlane {
   run(cmd: Command, options: RunOptions = {}): Promise<KubectlResult> {
     const wrapped = this.sandbox.client(cmd);
     return new Promise((resolve, reject) => {
-      const child = spawn(wrapped.command, wrapped.args, { env: { ...cleanEnv(), KUBECONFIG: this.kubeconfig }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(wrapped.command, wrapped.args, {
+        env: { ...cleanEnv(), KUBECONFIG: this.kubeconfig },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
@@ -188,9 +196,21 @@ export class ControlPlane {
    * `env` as its whole environment (default: this process's). With `isolated`, it gets its own view of
    * the file system and runs as that non-root uid (see Sandbox).
    */
-  launch(name: string, cmd: Command, options: { env?: NodeJS.ProcessEnv; isolated?: { files: PrivateFiles; uid: number } } = {}): ManagedProcess {
-    const wrapped = options.isolated ? this.sandbox.isolated(cmd, options.isolated.files, options.isolated.uid) : this.sandbox.daemon(cmd);
-    const p = new ManagedProcess({ name, ...wrapped, cwd: this.dir, env: options.env ?? cleanEnv(), logFile: this.logOf(name) });
+  launch(
+    name: string,
+    cmd: Command,
+    options: { env?: NodeJS.ProcessEnv; isolated?: { files: PrivateFiles; uid: number } } = {},
+  ): ManagedProcess {
+    const wrapped = options.isolated
+      ? this.sandbox.isolated(cmd, options.isolated.files, options.isolated.uid)
+      : this.sandbox.daemon(cmd);
+    const p = new ManagedProcess({
+      name,
+      ...wrapped,
+      cwd: this.dir,
+      env: options.env ?? cleanEnv(),
+      logFile: this.logOf(name),
+    });
     p.start();
     this.processes.push(p);
     return p;
@@ -209,7 +229,8 @@ export class ControlPlane {
     let lastError = '';
     while (Date.now() < until) {
       const dead = this.processes.find((p) => !p.running);
-      if (dead) throw new Error(`${dead.options.name} exited while waiting for ${what}:\n${tailOf(dead.options.logFile)}`);
+      if (dead)
+        throw new Error(`${dead.options.name} exited while waiting for ${what}:\n${tailOf(dead.options.logFile)}`);
       try {
         if (await probe()) return;
       } catch (err) {
@@ -218,7 +239,9 @@ export class ControlPlane {
       await sleep(200);
     }
     const logs = suspects.map((s) => `--- ${s}\n${tailOf(this.logOf(s))}`).join('\n');
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}\n${logs}`);
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}\n${logs}`,
+    );
   }
 
   /** A kubeconfig for this API server with the given credentials (a client certificate or a token). */
@@ -240,7 +263,8 @@ export class ControlPlane {
     this.stopped = true;
     for (const p of [...this.processes].reverse()) await p.stop(5_000);
     await this.sandbox.stop();
-    if (process.env.KEEP_STACK_LOGS === '1') console.log(`[kube] KEEP_STACK_LOGS=1: control plane files kept in ${this.dir} (logs: ${this.logDir})`);
+    if (process.env.KEEP_STACK_LOGS === '1')
+      console.log(`[kube] KEEP_STACK_LOGS=1: control plane files kept in ${this.dir} (logs: ${this.logDir})`);
     else rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -284,7 +308,12 @@ export class ControlPlane {
         '--profiling=false',
       ],
     });
-    await this.waitFor('kube-apiserver /readyz', async () => (await this.kubectl(['get', '--raw', '/readyz'], { timeoutMs: 10_000 })).stdout === 'ok', ['etcd', 'kube-apiserver'], 90_000);
+    await this.waitFor(
+      'kube-apiserver /readyz',
+      async () => (await this.kubectl(['get', '--raw', '/readyz'], { timeoutMs: 10_000 })).stdout === 'ok',
+      ['etcd', 'kube-apiserver'],
+      90_000,
+    );
   }
 
   private async installDaprCrds(): Promise<void> {

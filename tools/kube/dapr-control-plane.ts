@@ -22,7 +22,10 @@ function checkPodImages(): void {
   const pods = parseAllDocuments(readFileSync(podsFile, 'utf8')).map((d) => d.toJS() as Pod);
   const images = pods.flatMap((p) => p.spec.containers.map((c) => (c as { image?: string }).image ?? ''));
   const stale = images.filter((i) => !i.endsWith(`:${DAPR_RUNTIME_VERSION}`));
-  if (stale.length) throw new Error(`${podsFile} describes ${stale.join(', ')}, but the project pins Dapr ${DAPR_RUNTIME_VERSION}: re-derive tools/kube/manifests from that chart (see its README.md)`);
+  if (stale.length)
+    throw new Error(
+      `${podsFile} describes ${stale.join(', ')}, but the project pins Dapr ${DAPR_RUNTIME_VERSION}: re-derive tools/kube/manifests from that chart (see its README.md)`,
+    );
 }
 
 /**
@@ -30,12 +33,30 @@ function checkPodImages(): void {
  * ServiceAccount volume of every pod reads (there is no controller-manager here).
  */
 async function publishRootCa(cp: ControlPlane, namespace: string): Promise<void> {
-  const cm = await cp.kubectlOk(['create', 'configmap', 'kube-root-ca.crt', '-n', namespace, `--from-file=ca.crt=${cp.pki.caCert}`, '--dry-run=client', '-o', 'yaml']);
+  const cm = await cp.kubectlOk([
+    'create',
+    'configmap',
+    'kube-root-ca.crt',
+    '-n',
+    namespace,
+    `--from-file=ca.crt=${cp.pki.caCert}`,
+    '--dry-run=client',
+    '-o',
+    'yaml',
+  ]);
   await cp.kubectlOk(['apply', '-f', '-'], { input: cm });
 }
 
 async function trustBundlePublished(cp: ControlPlane): Promise<boolean> {
-  const r = await cp.kubectl(['get', 'configmap', 'dapr-trust-bundle', '-n', DAPR_NAMESPACE, '-o', 'jsonpath={.data.ca\\.crt}']);
+  const r = await cp.kubectl([
+    'get',
+    'configmap',
+    'dapr-trust-bundle',
+    '-n',
+    DAPR_NAMESPACE,
+    '-o',
+    'jsonpath={.data.ca\\.crt}',
+  ]);
   return r.stdout.includes('BEGIN CERTIFICATE');
 }
 
@@ -44,8 +65,16 @@ async function sidecarInjected(cp: ControlPlane): Promise<boolean> {
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: 'injector-probe', namespace: DAPR_NAMESPACE, annotations: { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'injector-probe' } },
-    spec: { serviceAccountName: 'dapr-operator', automountServiceAccountToken: false, containers: [{ name: 'app', image: 'busybox' }] },
+    metadata: {
+      name: 'injector-probe',
+      namespace: DAPR_NAMESPACE,
+      annotations: { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'injector-probe' },
+    },
+    spec: {
+      serviceAccountName: 'dapr-operator',
+      automountServiceAccountToken: false,
+      containers: [{ name: 'app', image: 'busybox' }],
+    },
   };
   const r = await cp.kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], { input: JSON.stringify(pod) });
   if (r.code !== 0) throw new Error(r.stderr.trim());
@@ -70,18 +99,45 @@ export async function startDaprControlPlane(cp: ControlPlane): Promise<void> {
   const dapr = daprHome();
   const binaries = { sentry: dapr.sentry, injector: dapr.injector, operator: dapr.operator };
   // The namespace first: kubectl applies the files in this order.
-  await cp.kubectlOk(['apply', ...['dapr-system.yaml', 'rbac-sentry.yaml', 'rbac-injector.yaml', 'rbac-operator.yaml'].flatMap((f) => ['-f', manifest(f)])]);
+  await cp.kubectlOk([
+    'apply',
+    ...['dapr-system.yaml', 'rbac-sentry.yaml', 'rbac-injector.yaml', 'rbac-operator.yaml'].flatMap((f) => [
+      '-f',
+      manifest(f),
+    ]),
+  ]);
   await publishRootCa(cp, DAPR_NAMESPACE);
   await cp.kubectlOk(['apply', '-f', podsFile]);
 
   await runPod(cp, DAPR_NAMESPACE, 'dapr-sentry', binaries);
-  await cp.waitFor('sentry to publish the trust bundle (ConfigMap dapr-trust-bundle)', () => trustBundlePublished(cp), ['dapr-sentry'], 60_000);
+  await cp.waitFor(
+    'sentry to publish the trust bundle (ConfigMap dapr-trust-bundle)',
+    () => trustBundlePublished(cp),
+    ['dapr-sentry'],
+    60_000,
+  );
 
   await cp.kubectlOk(['apply', '-f', manifest('injector-webhook.yaml')]);
   await runPod(cp, DAPR_NAMESPACE, 'dapr-sidecar-injector', binaries);
-  await cp.waitFor('the sidecar injector to inject a pod', () => sidecarInjected(cp), ['dapr-sidecar-injector', 'dapr-sentry', 'kube-apiserver'], 90_000);
+  await cp.waitFor(
+    'the sidecar injector to inject a pod',
+    () => sidecarInjected(cp),
+    ['dapr-sidecar-injector', 'dapr-sentry', 'kube-apiserver'],
+    90_000,
+  );
 
-  await cp.kubectlOk(['patch', 'crd', 'subscriptions.dapr.io', '--type=merge', `--patch-file=${manifest('subscription-conversion-port.yaml')}`]);
+  await cp.kubectlOk([
+    'patch',
+    'crd',
+    'subscriptions.dapr.io',
+    '--type=merge',
+    `--patch-file=${manifest('subscription-conversion-port.yaml')}`,
+  ]);
   await runPod(cp, DAPR_NAMESPACE, 'dapr-operator', binaries);
-  await cp.waitFor('the operator to convert a v1alpha1 Subscription', () => subscriptionConverted(cp), ['dapr-operator', 'dapr-sentry', 'kube-apiserver'], 90_000);
+  await cp.waitFor(
+    'the operator to convert a v1alpha1 Subscription',
+    () => subscriptionConverted(cp),
+    ['dapr-operator', 'dapr-sentry', 'kube-apiserver'],
+    90_000,
+  );
 }

@@ -27,24 +27,69 @@ async function keyPair(dir: string, name: string): Promise<string> {
 }
 
 /** A certificate for `subject`, signed by the CA, with the X.509 v3 extensions in `extensions` (openssl's extfile syntax). */
-async function signed(dir: string, name: string, subject: string, extensions: string[]): Promise<{ cert: string; key: string }> {
+async function signed(
+  dir: string,
+  name: string,
+  subject: string,
+  extensions: string[],
+): Promise<{ cert: string; key: string }> {
   const key = await keyPair(dir, name);
   writeFileSync(join(dir, `${name}.ext`), `${extensions.join('\n')}\n`);
   await openssl(dir, ['req', '-new', '-key', key, '-subj', subject, '-out', `${name}.csr`]);
   // A random serial per certificate rather than -CAcreateserial: certificates are signed in parallel.
   const serial = `0x${randomBytes(16).toString('hex')}`;
-  await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', serial, '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`]);
+  await openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-set_serial',
+    serial,
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}.crt`,
+  ]);
   return { cert: join(dir, `${name}.crt`), key };
 }
 
 export async function makePki(dir: string): Promise<Pki> {
   const caKey = await keyPair(dir, 'ca');
-  await openssl(dir, ['req', '-x509', '-new', '-key', caKey, '-subj', '/CN=loopback-kubernetes-ca', '-days', '2', '-out', 'ca.crt']);
+  await openssl(dir, [
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    caKey,
+    '-subj',
+    '/CN=loopback-kubernetes-ca',
+    '-days',
+    '2',
+    '-out',
+    'ca.crt',
+  ]);
   const leaf = ['basicConstraints=CA:FALSE', 'keyUsage=digitalSignature,keyEncipherment'];
   // The names a client inside the cluster would use too, so the certificate is not the odd one out.
-  const apiserverNames = ['IP:127.0.0.1', 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local'];
+  const apiserverNames = [
+    'IP:127.0.0.1',
+    'DNS:localhost',
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
+    'DNS:kubernetes.default.svc.cluster.local',
+  ];
   const [apiserver, admin, serviceAccountKey] = await Promise.all([
-    signed(dir, 'apiserver', '/CN=kube-apiserver', [...leaf, 'extendedKeyUsage=serverAuth', `subjectAltName=${apiserverNames.join(',')}`]),
+    signed(dir, 'apiserver', '/CN=kube-apiserver', [
+      ...leaf,
+      'extendedKeyUsage=serverAuth',
+      `subjectAltName=${apiserverNames.join(',')}`,
+    ]),
     signed(dir, 'admin', '/O=system:masters/CN=loopback-admin', [...leaf, 'extendedKeyUsage=clientAuth']),
     keyPair(dir, 'service-account'),
   ]);

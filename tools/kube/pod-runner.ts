@@ -66,7 +66,8 @@ function fieldOf(pod: Pod, fieldPath: string): string {
     'spec.serviceAccountName': pod.spec.serviceAccountName,
   };
   const value = fields[fieldPath];
-  if (value === undefined) throw new Error(`pod ${pod.metadata.name}: field ${fieldPath} is not supported by the pod runner`);
+  if (value === undefined)
+    throw new Error(`pod ${pod.metadata.name}: field ${fieldPath} is not supported by the pod runner`);
   return value;
 }
 
@@ -84,7 +85,9 @@ class VolumeWriter {
   }
 
   private async objectData(kind: 'configmap' | 'secret', name: string): Promise<Record<string, Buffer>> {
-    const o = JSON.parse(await this.cp.kubectlOk(['get', kind, name, '-n', this.pod.metadata.namespace, '-o', 'json'])) as { data?: Record<string, string> };
+    const o = JSON.parse(
+      await this.cp.kubectlOk(['get', kind, name, '-n', this.pod.metadata.namespace, '-o', 'json']),
+    ) as { data?: Record<string, string> };
     const decode = (v: string) => (kind === 'secret' ? Buffer.from(v, 'base64') : Buffer.from(v));
     return Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, decode(v)]));
   }
@@ -100,7 +103,16 @@ class VolumeWriter {
   /** A token of the pod's ServiceAccount bound to the pod, as the kubelet requests it (TokenRequest). */
   private async token(audience?: string): Promise<string> {
     const { name, namespace } = this.pod.metadata;
-    const args = ['create', 'token', this.pod.spec.serviceAccountName, '-n', namespace, '--bound-object-kind=Pod', `--bound-object-name=${name}`, `--duration=${TOKEN_LIFETIME}`];
+    const args = [
+      'create',
+      'token',
+      this.pod.spec.serviceAccountName,
+      '-n',
+      namespace,
+      '--bound-object-kind=Pod',
+      `--bound-object-name=${name}`,
+      `--duration=${TOKEN_LIFETIME}`,
+    ];
     return (await this.cp.kubectlOk(audience ? [...args, `--audience=${audience}`] : args)).trim();
   }
 
@@ -108,20 +120,32 @@ class VolumeWriter {
     mkdirSync(dir, { recursive: true }); // the mount point exists even when the volume has no file
     if (v.configMap) return this.keys(dir, 'configmap', v.configMap.name, v.configMap.items);
     if (v.secret) return this.keys(dir, 'secret', v.secret.secretName, v.secret.items);
-    if (!v.projected) throw new Error(`pod ${this.pod.metadata.name}: volume ${v.name} is of a kind the pod runner does not provide`);
+    if (!v.projected)
+      throw new Error(`pod ${this.pod.metadata.name}: volume ${v.name} is of a kind the pod runner does not provide`);
     for (const source of v.projected.sources) {
-      if (source.serviceAccountToken) this.write(dir, source.serviceAccountToken.path, await this.token(source.serviceAccountToken.audience));
+      if (source.serviceAccountToken)
+        this.write(dir, source.serviceAccountToken.path, await this.token(source.serviceAccountToken.audience));
       else if (source.configMap) await this.keys(dir, 'configmap', source.configMap.name, source.configMap.items);
       else if (source.secret) await this.keys(dir, 'secret', source.secret.name, source.secret.items);
-      else if (source.downwardAPI) for (const item of source.downwardAPI.items) this.write(dir, item.path, fieldOf(this.pod, item.fieldRef!.fieldPath));
-      else throw new Error(`pod ${this.pod.metadata.name}: a projected source of volume ${v.name} is of a kind the pod runner does not provide`);
+      else if (source.downwardAPI)
+        for (const item of source.downwardAPI.items)
+          this.write(dir, item.path, fieldOf(this.pod, item.fieldRef!.fieldPath));
+      else
+        throw new Error(
+          `pod ${this.pod.metadata.name}: a projected source of volume ${v.name} is of a kind the pod runner does not provide`,
+        );
     }
   }
 }
 
 /** /etc/hosts as a kubelet writes it for a pod: localhost, the pod's own name, then its hostAliases. */
 function hostsFile(pod: Pod): string {
-  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `127.0.0.1\t${pod.metadata.name}`, '# Entries added by HostAliases.'];
+  const lines = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    `127.0.0.1\t${pod.metadata.name}`,
+    '# Entries added by HostAliases.',
+  ];
   for (const alias of pod.spec.hostAliases ?? []) lines.push(`${alias.ip}\t${alias.hostnames.join('\t')}`);
   return `${lines.join('\n')}\n`;
 }
@@ -130,7 +154,12 @@ function hostsFile(pod: Pod): string {
  * Starts the (single) container of pod `namespace/name` as a process of the control plane. `binaries`
  * maps the container's command (e.g. /injector) to a local binary.
  */
-export async function runPod(cp: ControlPlane, namespace: string, name: string, binaries: Record<string, string>): Promise<ManagedProcess> {
+export async function runPod(
+  cp: ControlPlane,
+  namespace: string,
+  name: string,
+  binaries: Record<string, string>,
+): Promise<ManagedProcess> {
   const pod = JSON.parse(await cp.kubectlOk(['get', 'pod', name, '-n', namespace, '-o', 'json'])) as Pod;
   if (pod.spec.containers.length !== 1) throw new Error(`pod ${name}: the pod runner runs pods of one container`);
   const container = pod.spec.containers[0]!;
@@ -144,9 +173,11 @@ export async function runPod(cp: ControlPlane, namespace: string, name: string, 
   const writer = new VolumeWriter(cp, pod);
   for (const mount of container.volumeMounts ?? []) {
     const volume = pod.spec.volumes?.find((v) => v.name === mount.name);
-    if (!volume || mount.subPath) throw new Error(`pod ${name}: volume mount ${mount.name} is not supported by the pod runner`);
+    if (!volume || mount.subPath)
+      throw new Error(`pod ${name}: volume mount ${mount.name} is not supported by the pod runner`);
     if (volume.emptyDir) emptyDirs.push(mount.mountPath);
-    else if (mount.mountPath.startsWith('/var/run/')) await writer.volume(volume, join(varRun, relative('/var/run', mount.mountPath)));
+    else if (mount.mountPath.startsWith('/var/run/'))
+      await writer.volume(volume, join(varRun, relative('/var/run', mount.mountPath)));
     else throw new Error(`pod ${name}: the pod runner only provides volumes under /var/run, not ${mount.mountPath}`);
   }
   const hosts = join(root, 'hosts');
@@ -160,5 +191,9 @@ export async function runPod(cp: ControlPlane, namespace: string, name: string, 
   };
   for (const e of container.env ?? []) env[e.name] = e.value ?? fieldOf(pod, e.valueFrom?.fieldRef?.fieldPath ?? '');
   const uid = container.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser ?? IMAGE_USER;
-  return cp.launch(name, { command: binary, args: container.args ?? [] }, { env, isolated: { files: { varRun, hosts, emptyDirs }, uid } });
+  return cp.launch(
+    name,
+    { command: binary, args: container.args ?? [] },
+    { env, isolated: { files: { varRun, hosts, emptyDirs }, uid } },
+  );
 }

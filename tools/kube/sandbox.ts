@@ -55,7 +55,9 @@ export class HostSandbox implements Sandbox {
     return cmd;
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    // Nothing of its own to stop.
+  }
 }
 
 /**
@@ -76,7 +78,15 @@ export class NamespaceSandbox implements Sandbox {
       // stands in for a Service on port 443.
       ...diesWithParent({
         command: 'unshare',
-        args: ['--user', '--map-root-user', '--net', '--', 'sh', '-c', 'ip link set lo up && echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && exec sleep infinity'],
+        args: [
+          '--user',
+          '--map-root-user',
+          '--net',
+          '--',
+          'sh',
+          '-c',
+          'ip link set lo up && echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && exec sleep infinity',
+        ],
       }),
       cwd: '/',
       env,
@@ -89,7 +99,18 @@ export class NamespaceSandbox implements Sandbox {
 
   /** nsenter into the holder's user and network namespaces, keeping this user's id (root in there). */
   private enter(cmd: Command): Command {
-    return { command: 'nsenter', args: [`--target=${this.holder.pid}`, '--user', '--net', '--preserve-credentials', '--', cmd.command, ...cmd.args] };
+    return {
+      command: 'nsenter',
+      args: [
+        `--target=${this.holder.pid}`,
+        '--user',
+        '--net',
+        '--preserve-credentials',
+        '--',
+        cmd.command,
+        ...cmd.args,
+      ],
+    };
   }
 
   daemon(cmd: Command): Command {
@@ -117,7 +138,22 @@ export class NamespaceSandbox implements Sandbox {
     const inner = diesWithParent(cmd);
     return this.enter({
       command: 'unshare',
-      args: ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', files.varRun, files.hosts, ...files.emptyDirs, '--', inner.command, ...inner.args],
+      args: [
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        files.varRun,
+        files.hosts,
+        ...files.emptyDirs,
+        '--',
+        inner.command,
+        ...inner.args,
+      ],
     });
   }
 

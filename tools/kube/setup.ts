@@ -26,18 +26,27 @@ const MAIN_PACKAGES = [
 const stampText = `kubernetes=${KUBERNETES_VERSION} etcd=${ETCD_VERSION}`;
 
 function upToDate(): boolean {
-  return MAIN_PACKAGES.every((m) => existsSync(join(paths.bin, m.binary))) && existsSync(paths.stamp) && readFileSync(paths.stamp, 'utf8').trim() === stampText;
+  return (
+    MAIN_PACKAGES.every((m) => existsSync(join(paths.bin, m.binary))) &&
+    existsSync(paths.stamp) &&
+    readFileSync(paths.stamp, 'utf8').trim() === stampText
+  );
 }
 
 /** The versions the built binaries report, checked so that a wrong module pin cannot pass unnoticed. */
 async function checkVersions(dir: string): Promise<void> {
-  const kubectl = JSON.parse(await capture(join(dir, 'kubectl'), ['version', '--client', '-o', 'json'])) as { clientVersion: { gitVersion: string } };
+  const kubectl = JSON.parse(await capture(join(dir, 'kubectl'), ['version', '--client', '-o', 'json'])) as {
+    clientVersion: { gitVersion: string };
+  };
   const apiserver = (await capture(join(dir, 'kube-apiserver'), ['--version'])).trim();
   const etcd = await capture(join(dir, 'server'), ['--version']);
   const expected = `v${KUBERNETES_VERSION}`;
-  if (kubectl.clientVersion.gitVersion !== expected) throw new Error(`the built kubectl reports ${kubectl.clientVersion.gitVersion}, not ${expected}`);
-  if (apiserver !== `Kubernetes ${expected}`) throw new Error(`the built kube-apiserver reports "${apiserver}", not Kubernetes ${expected}`);
-  if (!etcd.includes(`etcd Version: ${ETCD_VERSION}\n`)) throw new Error(`the built etcd does not report version ${ETCD_VERSION}: ${etcd}`);
+  if (kubectl.clientVersion.gitVersion !== expected)
+    throw new Error(`the built kubectl reports ${kubectl.clientVersion.gitVersion}, not ${expected}`);
+  if (apiserver !== `Kubernetes ${expected}`)
+    throw new Error(`the built kube-apiserver reports "${apiserver}", not Kubernetes ${expected}`);
+  if (!etcd.includes(`etcd Version: ${ETCD_VERSION}\n`))
+    throw new Error(`the built etcd does not report version ${ETCD_VERSION}: ${etcd}`);
 }
 
 /** One `go build` for the three, so they share the compile work (kubectl and kube-apiserver share most of it). */
@@ -45,7 +54,9 @@ async function buildKubernetes(goVersion: string): Promise<void> {
   const out = join(paths.bin, `.building-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  log(`building etcd ${ETCD_VERSION}, kube-apiserver and kubectl ${KUBERNETES_VERSION} from the Go modules with ${goVersion} (CGO off); a cold build takes about 4 minutes on 2 cores, a rebuild reuses the Go caches`);
+  log(
+    `building etcd ${ETCD_VERSION}, kube-apiserver and kubectl ${KUBERNETES_VERSION} from the Go modules with ${goVersion} (CGO off); a cold build takes about 4 minutes on 2 cores, a rebuild reuses the Go caches`,
+  );
   await runStep(
     'go build etcd kube-apiserver kubectl',
     'go',
@@ -76,7 +87,9 @@ export async function ensureKubeControlPlane(): Promise<void> {
   mkdirSync(paths.bin, { recursive: true });
   await withLock(paths.lock, ensureKubernetes);
   await ensureDaprControlPlane();
-  log(`etcd ${ETCD_VERSION}, kube-apiserver and kubectl ${KUBERNETES_VERSION} in ${paths.bin}, Dapr sentry, injector and operator in .dapr/bin: ready (${elapsed(started)})`);
+  log(
+    `etcd ${ETCD_VERSION}, kube-apiserver and kubectl ${KUBERNETES_VERSION} in ${paths.bin}, Dapr sentry, injector and operator in .dapr/bin: ready (${elapsed(started)})`,
+  );
 }
 
 if (require.main === module) {

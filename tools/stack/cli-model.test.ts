@@ -15,73 +15,99 @@ import { withVariants } from './variants';
 const ROOT = resolve(__dirname, '..', '..');
 const cliEnv = { PATH: '/usr/bin:/bin', HOME: '/home/user', FROM_SHELL: 'yes' };
 const cli = { env: cliEnv, runtimeVersion: '1.18.3' };
-const apps = () => Object.fromEntries(loadRunFile(ROOT).map((a) => [a.appID, a])) as Record<'catalog' | 'audit', ResolvedApp>;
+const apps = () =>
+  Object.fromEntries(loadRunFile(ROOT).map((a) => [a.appID, a])) as Record<'catalog' | 'audit', ResolvedApp>;
 
 describe('dapr.yaml as `dapr run -f .` starts it', () => {
   const expectedArgs = (id: string, ports: [number, number, number, number, number]) => [
-    '--config', join(ROOT, 'components/configuration.yaml'),
-    '--app-protocol', 'http',
-    '--dapr-listen-addresses', '127.0.0.1',
-    '--log-level', 'info',
-    '--app-max-concurrency', '-1',
-    '--resources-path', join(ROOT, 'components/shared'),
-    '--resources-path', join(ROOT, 'components/brokers/redis'),
-    '--resources-path', join(ROOT, 'components/sql/postgres'),
-    '--max-body-size', '4Mi',
-    '--read-buffer-size', '4Ki',
+    '--config',
+    join(ROOT, 'components/configuration.yaml'),
+    '--app-protocol',
+    'http',
+    '--dapr-listen-addresses',
+    '127.0.0.1',
+    '--log-level',
+    'info',
+    '--app-max-concurrency',
+    '-1',
+    '--resources-path',
+    join(ROOT, 'components/shared'),
+    '--resources-path',
+    join(ROOT, 'components/brokers/redis'),
+    '--resources-path',
+    join(ROOT, 'components/sql/postgres'),
+    '--max-body-size',
+    '4Mi',
+    '--read-buffer-size',
+    '4Ki',
     '--enable-app-health-check',
-    '--app-health-check-path', '/healthz',
-    '--app-health-probe-interval', '3',
-    '--app-id', id,
-    '--app-port', String(ports[0]),
-    '--dapr-http-port', String(ports[1]),
-    '--dapr-grpc-port', String(ports[2]),
-    '--profile-port', '-1',
-    '--metrics-port', String(ports[4]),
-    '--dapr-internal-grpc-port', String(ports[3]),
+    '--app-health-check-path',
+    '/healthz',
+    '--app-health-probe-interval',
+    '3',
+    '--app-id',
+    id,
+    '--app-port',
+    String(ports[0]),
+    '--dapr-http-port',
+    String(ports[1]),
+    '--dapr-grpc-port',
+    String(ports[2]),
+    '--profile-port',
+    '-1',
+    '--metrics-port',
+    String(ports[4]),
+    '--dapr-internal-grpc-port',
+    String(ports[3]),
   ];
 
   it.each([
     ['catalog', [5001, 3500, 50001, 50011, 9091]],
     ['audit', [5002, 3501, 50002, 50012, 9092]],
-  ] as const)('%s: daprd from .dapr/bin in the app folder, flags by the CLI rules, the CLI environment only', (id, ports) => {
-    const daprd = daprdInvocation(apps()[id], cli);
-    expect(daprd.file).toBe(join(ROOT, '.dapr/bin/daprd'));
-    expect(daprd.cwd).toBe(join(ROOT, id));
-    expect(daprd.args).toEqual(expectedArgs(id, [...ports]));
-    // No placement and no scheduler flag at all: "" and " " both end up blank.
-    expect(daprd.args.join(' ')).not.toMatch(/placement|scheduler/);
-    // daprd does not get the run file's env.
-    expect(daprd.env).toEqual({ ...cliEnv, DAPR_HOST_IP: '127.0.0.1' });
-  });
+  ] as const)(
+    '%s: daprd from .dapr/bin in the app folder, flags by the CLI rules, the CLI environment only',
+    (id, ports) => {
+      const daprd = daprdInvocation(apps()[id], cli);
+      expect(daprd.file).toBe(join(ROOT, '.dapr/bin/daprd'));
+      expect(daprd.cwd).toBe(join(ROOT, id));
+      expect(daprd.args).toEqual(expectedArgs(id, [...ports]));
+      // No placement and no scheduler flag at all: "" and " " both end up blank.
+      expect(daprd.args.join(' ')).not.toMatch(/placement|scheduler/);
+      // daprd does not get the run file's env.
+      expect(daprd.env).toEqual({ ...cliEnv, DAPR_HOST_IP: '127.0.0.1' });
+    },
+  );
 
   it.each([
     ['catalog', 5001, 3500, 50001, 9091, { DB_NAME: 'catalog', PUBSUB_NAME: 'pubsub', PUBSUB_TOPIC: 'products' }],
     ['audit', 5002, 3501, 50002, 9092, { DB_NAME: 'audit', AUDIT_SINK: 'binding', AUDIT_BINDING_NAME: 'audit-db' }],
-  ] as const)('%s: the command through sh in the app folder, with the CLI env, the derived ports and the run file env', (id, appPort, http, grpc, metrics, own) => {
-    const app = appInvocation(apps()[id], cli);
-    expect(app).toEqual({
-      file: 'sh',
-      args: ['-c', 'exec "$@"', 'sh', 'node', 'dist/main.js'],
-      cwd: join(ROOT, id),
-      env: {
-        ...cliEnv,
-        APP_ID: id,
-        APP_CHANNEL_ADDRESS: '',
-        APP_PORT: String(appPort),
-        DAPR_HTTP_PORT: String(http),
-        DAPR_GRPC_PORT: String(grpc),
-        DAPR_METRICS_PORT: String(metrics),
-        APP_PROTOCOL: 'http',
-        DB_DIALECT: 'postgres',
-        DB_SERVER: '127.0.0.1',
-        DB_USER: 'postgres',
-        MIGRATE_ON_START: 'true',
-        LOG_LEVEL: 'info',
-        ...own,
-      },
-    });
-  });
+  ] as const)(
+    '%s: the command through sh in the app folder, with the CLI env, the derived ports and the run file env',
+    (id, appPort, http, grpc, metrics, own) => {
+      const app = appInvocation(apps()[id], cli);
+      expect(app).toEqual({
+        file: 'sh',
+        args: ['-c', 'exec "$@"', 'sh', 'node', 'dist/main.js'],
+        cwd: join(ROOT, id),
+        env: {
+          ...cliEnv,
+          APP_ID: id,
+          APP_CHANNEL_ADDRESS: '',
+          APP_PORT: String(appPort),
+          DAPR_HTTP_PORT: String(http),
+          DAPR_GRPC_PORT: String(grpc),
+          DAPR_METRICS_PORT: String(metrics),
+          APP_PROTOCOL: 'http',
+          DB_DIALECT: 'postgres',
+          DB_SERVER: '127.0.0.1',
+          DB_USER: 'postgres',
+          MIGRATE_ON_START: 'true',
+          LOG_LEVEL: 'info',
+          ...own,
+        },
+      });
+    },
+  );
 
   it('starts the consumer first (the CLI starts apps in file order)', () => {
     expect(loadRunFile(ROOT).map((a) => a.appID)).toEqual(['audit', 'catalog']);
@@ -100,17 +126,32 @@ describe('the committed components under the CLI process model', () => {
   });
 
   it('every path daprd resolves at run time points into the repository’s .dapr from each app folder, never from the root', () => {
-    const yamlUnder = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? yamlUnder(join(d, e.name)) : /\.ya?ml$/.test(e.name) ? [join(d, e.name)] : []));
+    const yamlUnder = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? yamlUnder(join(d, e.name)) : /\.ya?ml$/.test(e.name) ? [join(d, e.name)] : [],
+      );
     const relativePaths = yamlUnder(join(ROOT, 'components')).flatMap((f) =>
       parseAllDocuments(readFileSync(f, 'utf8')).flatMap((d) => {
-        const r = d.toJS() as { kind: string; spec?: { metadata?: { name: string; value?: string }[]; nameResolution?: { configuration?: { connectionString?: string } } } };
-        const fileValues = r.kind === 'Component' ? (r.spec?.metadata ?? []).filter((m) => /File$|Path$|^root$/.test(m.name)).map((m) => m.value ?? '') : [];
-        return [...fileValues, r.spec?.nameResolution?.configuration?.connectionString ?? ''].filter((v) => v && !v.startsWith('/'));
+        const r = d.toJS() as {
+          kind: string;
+          spec?: {
+            metadata?: { name: string; value?: string }[];
+            nameResolution?: { configuration?: { connectionString?: string } };
+          };
+        };
+        const fileValues =
+          r.kind === 'Component'
+            ? (r.spec?.metadata ?? []).filter((m) => /File$|Path$|^root$/.test(m.name)).map((m) => m.value ?? '')
+            : [];
+        return [...fileValues, r.spec?.nameResolution?.configuration?.connectionString ?? ''].filter(
+          (v) => v && !v.startsWith('/'),
+        );
       }),
     );
     expect(relativePaths.sort()).toEqual(['../.dapr/nameresolution.db', '../.dapr/secrets.json']);
     for (const app of Object.values(apps())) {
-      for (const p of relativePaths) expect(resolve(app.appDirPath, p)).toBe(join(ROOT, '.dapr', p.slice('../.dapr/'.length)));
+      for (const p of relativePaths)
+        expect(resolve(app.appDirPath, p)).toBe(join(ROOT, '.dapr', p.slice('../.dapr/'.length)));
     }
   });
 });
@@ -119,7 +160,8 @@ describe('the CLI rules', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'pdm-runfile-'));
-    for (const d of ['app', 'app/.dapr', 'res', 'app/own-res', 'runtime/.dapr/bin']) mkdirSync(join(dir, d), { recursive: true });
+    for (const d of ['app', 'app/.dapr', 'res', 'app/own-res', 'runtime/.dapr/bin'])
+      mkdirSync(join(dir, d), { recursive: true });
     writeFileSync(join(dir, 'config.yaml'), 'kind: Configuration\nspec: {}\n');
     writeFileSync(join(dir, 'mtls.yaml'), 'kind: Configuration\nspec:\n  mtls:\n    enabled: true\n');
   });
@@ -129,7 +171,8 @@ describe('the CLI rules', () => {
     writeFileSync(join(dir, 'dapr.yaml'), yaml);
     return resolveRunFile(readRunFile(join(dir, 'dapr.yaml')), dir, { HOME: '/h' });
   };
-  const one = (common: string, app = '') => resolveYaml(`version: 1\ncommon:\n${common}\napps:\n  - appDirPath: ./app\n    appPort: 7000\n${app}`)[0]!;
+  const one = (common: string, app = '') =>
+    resolveYaml(`version: 1\ncommon:\n${common}\napps:\n  - appDirPath: ./app\n    appPort: 7000\n${app}`)[0]!;
   /** The value daprd gets for a flag, with the Dapr home holding daprd `version` (null: none installed). */
   const flag = (a: ResolvedApp, name: string, version: string | null = '1.18.3') => {
     const args = daprdArgs(a, version ?? undefined);
@@ -197,7 +240,10 @@ describe('the CLI rules', () => {
   });
 
   it('copies common over an app’s zero values (false, 0, ""), but keeps an app’s "" address', () => {
-    const a = one('  enableAppHealthCheck: true\n  logLevel: debug\n  placementHostAddress: place', '    enableAppHealthCheck: false\n    logLevel: info\n    placementHostAddress: ""\n');
+    const a = one(
+      '  enableAppHealthCheck: true\n  logLevel: debug\n  placementHostAddress: place',
+      '    enableAppHealthCheck: false\n    logLevel: info\n    placementHostAddress: ""\n',
+    );
     expect(a.enableAppHealthCheck).toBe(true);
     expect(a.logLevel).toBe('info');
     expect(flag(a, '--placement-host-address')).toBeUndefined();
@@ -209,29 +255,46 @@ describe('the CLI rules', () => {
   });
 
   it('passes the app channel address only when it is not 127.0.0.1, and free-port apps get no port variables', () => {
-    expect(flag(one('  logLevel: info', '    appChannelAddress: 127.0.0.1\n'), '--app-channel-address')).toBeUndefined();
-    expect(flag(one('  logLevel: info', '    appChannelAddress: 10.0.0.1\n'), '--app-channel-address')).toBe('10.0.0.1');
+    expect(
+      flag(one('  logLevel: info', '    appChannelAddress: 127.0.0.1\n'), '--app-channel-address'),
+    ).toBeUndefined();
+    expect(flag(one('  logLevel: info', '    appChannelAddress: 10.0.0.1\n'), '--app-channel-address')).toBe(
+      '10.0.0.1',
+    );
     const env = appInvocation({ ...one('  logLevel: info', '    command: [x]\n'), appPort: -1 }, { env: {} }).env;
     expect(Object.keys(env).filter((k) => k.endsWith('PORT'))).toEqual([]);
   });
 
   it('lets the run file env win over the derived variables and the shell’s, and keeps a DAPR_HOST_IP given', () => {
     const a = one('  env: { APP_PORT: "1", X: common, Y: common }', '    env: { Y: app }\n    command: [x]\n');
-    expect(appInvocation(a, { env: { X: 'shell', Z: 'shell' } }).env).toMatchObject({ APP_PORT: '1', X: 'common', Y: 'app', Z: 'shell' });
+    expect(appInvocation(a, { env: { X: 'shell', Z: 'shell' } }).env).toMatchObject({
+      APP_PORT: '1',
+      X: 'common',
+      Y: 'app',
+      Z: 'shell',
+    });
     expect(daprdInvocation(a, { env: { DAPR_HOST_IP: '10.1.1.1' } }).env).toEqual({ DAPR_HOST_IP: '10.1.1.1' });
   });
 
   it('refuses what the CLI would silently ignore: unknown fields, a missing appDirPath or path', () => {
     expect(() => resolveYaml('version: 1\napps:\n  - appDirPath: ./app\n    apPort: 1\n')).toThrow(/apPort/);
-    expect(() => resolveYaml('version: 1\napps:\n  - appDirPath: ./nowhere\n')).toThrow(/appDirPath: .*nowhere does not exist/);
-    expect(() => resolveYaml('version: 1\ncommon:\n  resourcesPaths: [./gone]\napps:\n  - appDirPath: ./app\n')).toThrow(/resourcesPaths/);
+    expect(() => resolveYaml('version: 1\napps:\n  - appDirPath: ./nowhere\n')).toThrow(
+      /appDirPath: .*nowhere does not exist/,
+    );
+    expect(() =>
+      resolveYaml('version: 1\ncommon:\n  resourcesPaths: [./gone]\napps:\n  - appDirPath: ./app\n'),
+    ).toThrow(/resourcesPaths/);
   });
 });
 
 describe('choosing a broker and an SQL engine', () => {
   it('swaps the folders in common.resourcesPaths and the apps’ DB settings, nothing else', () => {
     const file = withVariants(readRunFile(join(ROOT, 'dapr.yaml')), ROOT, 'rabbitmq', 'mariadb');
-    expect(file.common?.resourcesPaths).toEqual(['./components/shared', './components/brokers/rabbitmq', './components/sql/mariadb']);
+    expect(file.common?.resourcesPaths).toEqual([
+      './components/shared',
+      './components/brokers/rabbitmq',
+      './components/sql/mariadb',
+    ]);
     expect(file.common?.env).toMatchObject({ DB_DIALECT: 'mariadb', DB_USER: 'root', DB_PORT: '3306' });
     expect(file.apps).toEqual(readRunFile(join(ROOT, 'dapr.yaml')).apps);
   });

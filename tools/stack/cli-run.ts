@@ -56,13 +56,15 @@ async function stopProcess(pid: number, graceMs = 5_000): Promise<void> {
   const target = alive(-pid) ? -pid : pid;
   if (!alive(target)) return;
   process.kill(target, 'SIGTERM');
-  for (const until = Date.now() + graceMs; Date.now() < until && alive(target); ) await sleep(100);
+  for (const until = Date.now() + graceMs; Date.now() < until && alive(target);) await sleep(100);
   if (alive(target)) process.kill(target, 'SIGKILL');
 }
 
 /** The processes `pid` started (pgrep -P: Linux and macOS alike). */
 function childrenOf(pid: number): Promise<number[]> {
-  return new Promise((resolve) => execFile('pgrep', ['-P', String(pid)], (_err, stdout) => resolve(stdout.split(/\s+/).filter(Boolean).map(Number))));
+  return new Promise((resolve) =>
+    execFile('pgrep', ['-P', String(pid)], (_err, stdout) => resolve(stdout.split(/\s+/).filter(Boolean).map(Number))),
+  );
 }
 
 const healthy = async (url: string, status: number) => {
@@ -95,7 +97,10 @@ export class CliRun {
 
   /** Runs until a signal or a failure; resolves with the exit code for `npm start`. */
   async run(onReady: () => void): Promise<number> {
-    const child = spawn(this.cli, ['run', '-f', this.input === undefined ? '.' : '-'], { cwd: this.cwd, stdio: [this.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.cli, ['run', '-f', this.input === undefined ? '.' : '-'], {
+      cwd: this.cwd,
+      stdio: [this.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     this.child = child;
     if (this.input !== undefined) child.stdin!.end(this.input);
     const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
@@ -109,7 +114,10 @@ export class CliRun {
         this.onLine(line);
       });
     }
-    const noteChildren = setInterval(() => void childrenOf(child.pid!).then((pids) => pids.forEach((p) => this.started.add(p))), 500);
+    const noteChildren = setInterval(
+      () => void childrenOf(child.pid!).then((pids) => pids.forEach((p) => this.started.add(p))),
+      500,
+    );
     const onSignal = () => {
       this.signalled = true;
       void this.stop();
@@ -124,14 +132,16 @@ export class CliRun {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (this.failure) {
-      console.error(`npm start: stopped everything because: ${this.failure}${this.lastFatal ? `\n  daprd: ${this.lastFatal}` : ''}`);
+      console.error(
+        `npm start: stopped everything because: ${this.failure}${this.lastFatal ? `\n  daprd: ${this.lastFatal}` : ''}`,
+      );
       return 1;
     }
     return this.signalled ? 0 : code;
   }
 
   private onLine(line: string): void {
-    if (/level=fatal/.test(line)) this.lastFatal = /msg="((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line;
+    if (line.includes('level=fatal')) this.lastFatal = /msg="((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line;
     const failure = cliFailure(line);
     if (failure && !this.stopping) {
       this.failure = failure;
@@ -143,7 +153,10 @@ export class CliRun {
     const until = Date.now() + this.readyTimeoutMs;
     while (!this.stopping && Date.now() < until) {
       const all = await Promise.all(
-        this.apps.flatMap((a) => [healthy(`http://127.0.0.1:${a.daprHTTPPort}/v1.0/healthz`, 204), healthy(`http://127.0.0.1:${a.appPort}/healthz`, 200)]),
+        this.apps.flatMap((a) => [
+          healthy(`http://127.0.0.1:${a.daprHTTPPort}/v1.0/healthz`, 204),
+          healthy(`http://127.0.0.1:${a.appPort}/healthz`, 200),
+        ]),
       );
       if (all.every(Boolean)) return onReady();
       await sleep(500);

@@ -23,7 +23,10 @@ export async function requireReachable(e: Endpoint, timeoutMs = 2_000): Promise<
       });
     });
   } catch (err) {
-    throw new Error(`${e.service} is not reachable at ${e.host}:${e.port} (${(err as Error).message}). Start it, e.g.: ${e.startHint}`);
+    throw new Error(
+      `${e.service} is not reachable at ${e.host}:${e.port} (${(err as Error).message}). Start it, e.g.: ${e.startHint}`,
+      { cause: err },
+    );
   }
 }
 
@@ -69,7 +72,8 @@ function postgresAdmin(host: string, port: number): DatabaseAdmin {
           throw err;
         }
       }),
-    dropDatabase: (name) => withClient(async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${checkedName(name)} WITH (FORCE)`))),
+    dropDatabase: (name) =>
+      withClient(async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${checkedName(name)} WITH (FORCE)`))),
   };
 }
 
@@ -86,10 +90,13 @@ function mariadbAdmin(host: string, port: number): DatabaseAdmin {
     ensureDatabase: (name) =>
       withConn(async (c) => {
         // IF NOT EXISTS makes concurrent setups safe; a database that was already there affects no row.
-        const result = (await c.query(`CREATE DATABASE IF NOT EXISTS \`${checkedName(name)}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)) as { affectedRows: number };
+        const result = await c.query<{ affectedRows: number }>(
+          `CREATE DATABASE IF NOT EXISTS \`${checkedName(name)}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+        );
         return result.affectedRows === 1;
       }),
-    dropDatabase: (name) => withConn(async (c) => void (await c.query(`DROP DATABASE IF EXISTS \`${checkedName(name)}\``))),
+    dropDatabase: (name) =>
+      withConn(async (c) => void (await c.query(`DROP DATABASE IF EXISTS \`${checkedName(name)}\``))),
   };
 }
 
@@ -122,7 +129,8 @@ async function ensureJetStreamStream(url: string, stream: string, subjects: stri
     try {
       const info = await jsm.streams.info(stream);
       const missing = subjects.filter((s) => !info.config.subjects?.includes(s));
-      if (missing.length) await jsm.streams.update(stream, { ...info.config, subjects: [...(info.config.subjects ?? []), ...missing] });
+      if (missing.length)
+        await jsm.streams.update(stream, { ...info.config, subjects: [...(info.config.subjects ?? []), ...missing] });
     } catch (err) {
       if (!/stream not found/i.test((err as Error).message)) throw err;
       await jsm.streams.add({ name: stream, subjects });

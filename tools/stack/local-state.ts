@@ -14,7 +14,9 @@ const RABBITMQ_LOCAL = 'amqp://guest:guest@127.0.0.1:5672';
 
 /** The secrets the local components refer to, for an audit database of that name on each engine. */
 export function localSecrets(auditDatabase: string): Record<string, string> {
-  const bindings = Object.fromEntries(SQL_ENGINES.map((e) => [SQL_VARIANTS[e].bindingSecret, SQL_VARIANTS[e].bindingConnection(auditDatabase)]));
+  const bindings = Object.fromEntries(
+    SQL_ENGINES.map((e) => [SQL_VARIANTS[e].bindingSecret, SQL_VARIANTS[e].bindingConnection(auditDatabase)]),
+  );
   return { ...bindings, 'pubsub-rabbitmq': RABBITMQ_LOCAL };
 }
 
@@ -23,8 +25,13 @@ export function localSecrets(auditDatabase: string): Record<string, string> {
  * them) and only missing keys are added. The file is replaced in one rename, so a concurrent reader or
  * writer never sees half of it. Returns the keys it added.
  */
-export function writeSecretsFile(file: string, secrets: Record<string, string>, { keepExisting = false } = {}): string[] {
-  const current = keepExisting && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+export function writeSecretsFile(
+  file: string,
+  secrets: Record<string, string>,
+  { keepExisting = false } = {},
+): string[] {
+  const current =
+    keepExisting && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
   const added = Object.keys(secrets).filter((k) => !(k in current));
   if (keepExisting && existsSync(file) && added.length === 0) return [];
   mkdirSync(dirname(file), { recursive: true });

@@ -39,13 +39,19 @@ export class ManagedProcess {
     const o = this.options;
     mkdirSync(dirname(o.logFile), { recursive: true });
     this.log = createWriteStream(o.logFile, { flags: 'a' });
-    const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(o.command, o.args, {
+      cwd: o.cwd,
+      env: o.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     live.add(this);
     if (o.pidFile && child.pid) appendFileSync(o.pidFile, `${child.pid}\n`);
     const forward = (chunk: Buffer) => {
       this.log?.write(chunk);
-      if (o.echo) for (const line of chunk.toString().split('\n')) if (line.trim()) process.stdout.write(`[${o.name}] ${line}\n`);
+      if (o.echo)
+        for (const line of chunk.toString().split('\n')) if (line.trim()) process.stdout.write(`[${o.name}] ${line}\n`);
     };
     child.stdout?.on('data', forward);
     child.stderr?.on('data', forward);

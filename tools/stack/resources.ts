@@ -62,7 +62,9 @@ function editedText(text: string, edits: ResourceEdits): string | undefined {
 export function editResourceFolders(paths: string[], edits: ResourceEdits, outDir: string): string[] {
   return paths.map((dir, i) => {
     const files = readdirSync(dir);
-    const edited = new Map(files.map((f) => [f, /\.ya?ml$/.test(f) ? editedText(readFileSync(join(dir, f), 'utf8'), edits) : undefined]));
+    const edited = new Map(
+      files.map((f) => [f, /\.ya?ml$/.test(f) ? editedText(readFileSync(join(dir, f), 'utf8'), edits) : undefined]),
+    );
     if (![...edited.values()].some((t) => t !== undefined)) return dir;
     const copy = join(outDir, `${i}-${basename(dir)}`);
     mkdirSync(copy, { recursive: true });

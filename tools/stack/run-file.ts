@@ -158,20 +158,27 @@ export function daprHomeOf(runtimePath: string | undefined, env: NodeJS.ProcessE
  */
 export function resolveRunFile(runFile: RunFile, baseDir: string, env: NodeJS.ProcessEnv = process.env): ResolvedApp[] {
   const common = runFile.common ?? {};
-  const commonPath = (p: string | undefined, field: string) => (p ? existing(absolute(baseDir, p), `common.${field}`) : undefined);
-  const commonResources = [...(common.resourcesPaths ?? []), ...(common.resourcesPath ? [common.resourcesPath] : [])].map((p) => existing(absolute(baseDir, p), 'common.resourcesPaths'));
+  const commonPath = (p: string | undefined, field: string) =>
+    p ? existing(absolute(baseDir, p), `common.${field}`) : undefined;
+  const commonResources = [
+    ...(common.resourcesPaths ?? []),
+    ...(common.resourcesPath ? [common.resourcesPath] : []),
+  ].map((p) => existing(absolute(baseDir, p), 'common.resourcesPaths'));
   const commonConfig = commonPath(common.configFilePath, 'configFilePath');
   const commonRuntime = commonPath(common.runtimePath, 'runtimePath');
 
   return runFile.apps.map((app, i) => {
     const where = `apps[${i}]`;
     const appDir = existing(absolute(baseDir, app.appDirPath), `${where}.appDirPath`);
-    const ownPath = (p: string | undefined, field: string) => (p ? existing(absolute(appDir, p), `${where}.${field}`) : undefined);
+    const ownPath = (p: string | undefined, field: string) =>
+      p ? existing(absolute(appDir, p), `${where}.${field}`) : undefined;
     const pick = <K extends keyof SharedFields>(k: K): SharedFields[K] => (isUnset(k, app[k]) ? common[k] : app[k]);
 
     const runtimePath = ownPath(app.runtimePath, 'runtimePath') ?? commonRuntime;
     const daprHome = daprHomeOf(runtimePath, env);
-    const ownResources = [...(app.resourcesPaths ?? []), ...(app.resourcesPath ? [app.resourcesPath] : [])].map((p) => existing(absolute(appDir, p), `${where}.resourcesPaths`));
+    const ownResources = [...(app.resourcesPaths ?? []), ...(app.resourcesPath ? [app.resourcesPath] : [])].map((p) =>
+      existing(absolute(appDir, p), `${where}.resourcesPaths`),
+    );
     const localResources = join(appDir, '.dapr', 'resources');
     const localConfig = join(appDir, '.dapr', 'config.yaml');
     const resourcesPaths = ownResources.length
@@ -181,7 +188,9 @@ export function resolveRunFile(runFile: RunFile, baseDir: string, env: NodeJS.Pr
         : commonResources.length
           ? commonResources
           : [join(daprHome, 'components')];
-    const configFilePath = ownPath(app.configFilePath, 'configFilePath') ?? (existsSync(localConfig) ? localConfig : (commonConfig ?? join(daprHome, 'config.yaml')));
+    const configFilePath =
+      ownPath(app.configFilePath, 'configFilePath') ??
+      (existsSync(localConfig) ? localConfig : (commonConfig ?? join(daprHome, 'config.yaml')));
 
     return {
       appID: app.appID ?? basename(appDir),

@@ -56,7 +56,12 @@ function tail(file: string, lines = 25): string {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n') : '(no output)';
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, watch: ManagedProcess[], timeoutMs: number): Promise<void> {
+async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  watch: ManagedProcess[],
+  timeoutMs: number,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const dead = watch.find((p) => !p.running);
@@ -64,10 +69,13 @@ async function waitFor(what: string, probe: () => Promise<boolean>, watch: Manag
     if (await probe().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${watch.map((p) => `--- ${p.options.name}\n${tail(p.options.logFile)}`).join('\n')}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}:\n${watch.map((p) => `--- ${p.options.name}\n${tail(p.options.logFile)}`).join('\n')}`,
+  );
 }
 
-const httpStatus = (url: string, headers?: Record<string, string>) => fetch(url, { headers, signal: AbortSignal.timeout(1_000) }).then((r) => r.status);
+const httpStatus = (url: string, headers?: Record<string, string>) =>
+  fetch(url, { headers, signal: AbortSignal.timeout(1_000) }).then((r) => r.status);
 
 /** One app of the run file and its sidecar, each a process that can be stopped, killed and started again. */
 export class AppNode {
@@ -84,7 +92,16 @@ export class AppNode {
     readonly name = spec.appID,
     private readonly daprApiToken?: string,
   ) {
-    const process = (n: string, i: Invocation) => new ManagedProcess({ name: n, command: i.file, args: i.args, cwd: i.cwd, env: i.env, logFile: join(logDir, `${n}.log`), echo });
+    const process = (n: string, i: Invocation) =>
+      new ManagedProcess({
+        name: n,
+        command: i.file,
+        args: i.args,
+        cwd: i.cwd,
+        env: i.env,
+        logFile: join(logDir, `${n}.log`),
+        echo,
+      });
     this.sidecar = process(`${name}-daprd`, daprd);
     this.app = process(name, command);
   }
@@ -111,13 +128,28 @@ export class AppNode {
    */
   async ready(timeoutMs = 60_000): Promise<void> {
     const both = [this.sidecar, this.app];
-    await waitFor(`${this.name} /healthz`, async () => (await httpStatus(`${this.appUrl}/healthz`)) === 200, both, timeoutMs);
-    await waitFor(`${this.name} sidecar /v1.0/healthz`, async () => (await httpStatus(`${this.daprUrl}/v1.0/healthz`)) === 204, both, timeoutMs);
+    await waitFor(
+      `${this.name} /healthz`,
+      async () => (await httpStatus(`${this.appUrl}/healthz`)) === 200,
+      both,
+      timeoutMs,
+    );
+    await waitFor(
+      `${this.name} sidecar /v1.0/healthz`,
+      async () => (await httpStatus(`${this.daprUrl}/v1.0/healthz`)) === 204,
+      both,
+      timeoutMs,
+    );
     if (this.spec.enableAppHealthCheck) {
       // Invoking its own app ID, daprd calls its local app (never another replica).
       const selfCall = `${this.daprUrl}/v1.0/invoke/${this.spec.appID}/method${this.spec.appHealthCheckPath || '/healthz'}`;
       const headers = this.daprApiToken ? { 'dapr-api-token': this.daprApiToken } : undefined;
-      await waitFor(`${this.name} healthy in its sidecar's app health check`, async () => (await httpStatus(selfCall, headers)) === 200, both, timeoutMs);
+      await waitFor(
+        `${this.name} healthy in its sidecar's app health check`,
+        async () => (await httpStatus(selfCall, headers)) === 200,
+        both,
+        timeoutMs,
+      );
     }
   }
 
@@ -128,12 +160,22 @@ export class AppNode {
 
   async startApp(timeoutMs = 60_000): Promise<void> {
     this.app.start();
-    await waitFor(`${this.name} /healthz`, async () => (await httpStatus(`${this.appUrl}/healthz`)) === 200, [this.app], timeoutMs);
+    await waitFor(
+      `${this.name} /healthz`,
+      async () => (await httpStatus(`${this.appUrl}/healthz`)) === 200,
+      [this.app],
+      timeoutMs,
+    );
   }
 
   async startSidecar(timeoutMs = 60_000): Promise<void> {
     this.sidecar.start();
-    await waitFor(`${this.name} sidecar /v1.0/healthz`, async () => (await httpStatus(`${this.daprUrl}/v1.0/healthz`)) === 204, [this.sidecar], timeoutMs);
+    await waitFor(
+      `${this.name} sidecar /v1.0/healthz`,
+      async () => (await httpStatus(`${this.daprUrl}/v1.0/healthz`)) === 204,
+      [this.sidecar],
+      timeoutMs,
+    );
   }
 
   async stop(): Promise<void> {
@@ -172,15 +214,28 @@ export class Stack {
   }
 
   /** A call to `appId`'s API through a sidecar's service invocation endpoint (by default its own). */
-  invoke(appId: AppId, method: string, path: string, init: { body?: unknown; headers?: Record<string, string>; via?: AppId; rawBody?: string } = {}): Promise<Response> {
+  invoke(
+    appId: AppId,
+    method: string,
+    path: string,
+    init: { body?: unknown; headers?: Record<string, string>; via?: AppId; rawBody?: string } = {},
+  ): Promise<Response> {
     const via = this.node(init.via ?? appId);
-    const headers: Record<string, string> = { ...(this.daprApiToken ? { 'dapr-api-token': this.daprApiToken } : {}), ...init.headers };
+    const headers: Record<string, string> = {
+      ...(this.daprApiToken ? { 'dapr-api-token': this.daprApiToken } : {}),
+      ...init.headers,
+    };
     let body: string | undefined = init.rawBody;
     if (init.body !== undefined) {
       body = JSON.stringify(init.body);
       headers['content-type'] ??= 'application/json';
     }
-    return fetch(`${via.daprUrl}/v1.0/invoke/${appId}/method${path}`, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+    return fetch(`${via.daprUrl}/v1.0/invoke/${appId}/method${path}`, {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(30_000),
+    });
   }
 
   /** Stops every process (producers first, so nothing is published while the consumer stops). */
@@ -202,7 +257,9 @@ function mirrorAppDir(appDir: string, baseDir: string, root: string): string {
 }
 
 const freePorts = async () => {
-  const [appPort, daprHTTPPort, daprGRPCPort, daprInternalGRPCPort, metricsPort] = await Promise.all(Array.from({ length: 5 }, freePort));
+  const [appPort, daprHTTPPort, daprGRPCPort, daprInternalGRPCPort, metricsPort] = await Promise.all(
+    Array.from({ length: 5 }, freePort),
+  );
   return { appPort, daprHTTPPort, daprGRPCPort, daprInternalGRPCPort, metricsPort };
 };
 
@@ -210,15 +267,26 @@ const freePorts = async () => {
  * The run file as this stack runs it, changed only through its own fields, as a user could: the chosen
  * apps, with their database names, topic and env, replicas as extra entries, ports, app folders.
  */
-async function stackRunFile(o: StackOptions, runFile: RunFile, baseDir: string, root: string): Promise<{ file: RunFile; names: string[] }> {
+async function stackRunFile(
+  o: StackOptions,
+  runFile: RunFile,
+  baseDir: string,
+  root: string,
+): Promise<{ file: RunFile; names: string[] }> {
   const wanted = o.apps ?? ['catalog', 'audit'];
   const apps: RunFileApp[] = [];
   const names: string[] = [];
   for (const app of runFile.apps) {
     const id = app.appID as AppId;
     if (!wanted.includes(id)) continue;
-    const env = { ...app.env, DB_NAME: o.databases[id], ...(o.topic && app.env?.PUBSUB_TOPIC ? { PUBSUB_TOPIC: o.topic } : {}), ...o.appEnv?.[id] };
-    const appDirPath = root === baseDir ? app.appDirPath : mirrorAppDir(resolve(baseDir, app.appDirPath), baseDir, root);
+    const env = {
+      ...app.env,
+      DB_NAME: o.databases[id],
+      ...(o.topic && app.env?.PUBSUB_TOPIC ? { PUBSUB_TOPIC: o.topic } : {}),
+      ...o.appEnv?.[id],
+    };
+    const appDirPath =
+      root === baseDir ? app.appDirPath : mirrorAppDir(resolve(baseDir, app.appDirPath), baseDir, root);
     const count = o.replicas?.[id] ?? 1;
     for (let i = 0; i < count; i++) {
       const ports = o.ports === 'free' || i > 0 ? await freePorts() : {};
@@ -230,11 +298,23 @@ async function stackRunFile(o: StackOptions, runFile: RunFile, baseDir: string, 
 }
 
 async function requireFreePorts(app: ResolvedApp): Promise<void> {
-  for (const [field, port] of Object.entries({ appPort: app.appPort, daprHTTPPort: app.daprHTTPPort, daprGRPCPort: app.daprGRPCPort, daprInternalGRPCPort: app.daprInternalGRPCPort, metricsPort: app.metricsPort })) {
+  for (const [field, port] of Object.entries({
+    appPort: app.appPort,
+    daprHTTPPort: app.daprHTTPPort,
+    daprGRPCPort: app.daprGRPCPort,
+    daprInternalGRPCPort: app.daprInternalGRPCPort,
+    metricsPort: app.metricsPort,
+  })) {
     if (port <= 0) continue;
     await new Promise<void>((ok, fail) => {
       const server = createServer();
-      server.once('error', () => fail(new Error(`port ${port} (${app.appID} ${field} in the run file) is in use: is another \`npm start\` or \`dapr run\` running?`)));
+      server.once('error', () =>
+        fail(
+          new Error(
+            `port ${port} (${app.appID} ${field} in the run file) is in use: is another \`npm start\` or \`dapr run\` running?`,
+          ),
+        ),
+      );
       server.listen(port, '127.0.0.1', () => server.close(() => ok()));
     });
   }
@@ -257,7 +337,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const resolved = resolveRunFile(file, baseDir);
 
   const edits: ResourceEdits = { topic, metadata: o.metadata };
-  for (const app of resolved) app.resourcesPaths = editResourceFolders(app.resourcesPaths, edits, join(root, '.dapr', 'resources'));
+  for (const app of resolved)
+    app.resourcesPaths = editResourceFolders(app.resourcesPaths, edits, join(root, '.dapr', 'resources'));
   // A stack of its own gets its own secrets; in the repository, `npm run setup` wrote them.
   if (root !== baseDir) writeSecretsFile(secretsFileOf(root), { ...localSecrets(o.databases.audit), ...o.secrets });
 

@@ -34,17 +34,33 @@ export const BROKER_VARIANTS: Record<Broker, BrokerVariant> = {
       service: 'Redis',
       host: '127.0.0.1',
       port: 6379,
-      startHint: 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no (or: sudo systemctl start redis-server)',
+      startHint:
+        'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no (or: sudo systemctl start redis-server)',
     },
   },
   rabbitmq: {
-    endpoint: { service: 'RabbitMQ', host: '127.0.0.1', port: 5672, startHint: 'rabbitmq-server -detached (or: sudo systemctl start rabbitmq-server)' },
+    endpoint: {
+      service: 'RabbitMQ',
+      host: '127.0.0.1',
+      port: 5672,
+      startHint: 'rabbitmq-server -detached (or: sudo systemctl start rabbitmq-server)',
+    },
   },
   mqtt: {
-    endpoint: { service: 'Mosquitto (MQTT)', host: '127.0.0.1', port: 1883, startHint: 'mosquitto -d -c /etc/mosquitto/mosquitto.conf (or: sudo systemctl start mosquitto)' },
+    endpoint: {
+      service: 'Mosquitto (MQTT)',
+      host: '127.0.0.1',
+      port: 1883,
+      startHint: 'mosquitto -d -c /etc/mosquitto/mosquitto.conf (or: sudo systemctl start mosquitto)',
+    },
   },
   jetstream: {
-    endpoint: { service: 'NATS JetStream', host: '127.0.0.1', port: 4222, startHint: 'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server &' },
+    endpoint: {
+      service: 'NATS JetStream',
+      host: '127.0.0.1',
+      port: 4222,
+      startHint: 'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server &',
+    },
   },
 };
 
@@ -70,7 +86,13 @@ export const SQL_VARIANTS: Record<SqlEngine, SqlVariant> = {
     bindingConnection: (db) => `host=127.0.0.1 port=5432 user=postgres dbname=${db} sslmode=disable`,
   },
   mariadb: {
-    endpoint: { service: 'MariaDB', host: '127.0.0.1', port: 3306, startHint: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd (or: sudo systemctl start mariadb)' },
+    endpoint: {
+      service: 'MariaDB',
+      host: '127.0.0.1',
+      port: 3306,
+      startHint:
+        'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd (or: sudo systemctl start mariadb)',
+    },
     appEnv: { DB_DIALECT: 'mariadb', DB_SERVER: '127.0.0.1', DB_PORT: '3306', DB_USER: 'root' },
     bindingSecret: 'audit-db-mysql',
     bindingConnection: (db) => `root:@tcp(127.0.0.1:3306)/${db}?parseTime=true&loc=UTC`,
@@ -79,13 +101,15 @@ export const SQL_VARIANTS: Record<SqlEngine, SqlVariant> = {
 
 export function parseBroker(value: string | undefined): Broker {
   const v = value ?? 'redis';
-  if (!(BROKERS as readonly string[]).includes(v)) throw new Error(`unknown broker "${v}"; choose one of ${BROKERS.join(', ')}`);
+  if (!(BROKERS as readonly string[]).includes(v))
+    throw new Error(`unknown broker "${v}"; choose one of ${BROKERS.join(', ')}`);
   return v as Broker;
 }
 
 export function parseSqlEngine(value: string | undefined): SqlEngine {
   const v = value ?? 'postgres';
-  if (!(SQL_ENGINES as readonly string[]).includes(v)) throw new Error(`unknown SQL engine "${v}"; choose one of ${SQL_ENGINES.join(', ')}`);
+  if (!(SQL_ENGINES as readonly string[]).includes(v))
+    throw new Error(`unknown SQL engine "${v}"; choose one of ${SQL_ENGINES.join(', ')}`);
   return v as SqlEngine;
 }
 
@@ -96,12 +120,21 @@ export function parseSqlEngine(value: string | undefined): SqlEngine {
 export function withVariants(runFile: RunFile, baseDir: string, broker: Broker, sql: SqlEngine): RunFile {
   const swap = (path: string) => {
     const abs = resolve(baseDir, path);
-    const chosen = dirname(abs) === BROKERS_DIR ? join(BROKERS_DIR, broker) : dirname(abs) === SQL_DIR ? join(SQL_DIR, sql) : undefined;
+    const chosen =
+      dirname(abs) === BROKERS_DIR
+        ? join(BROKERS_DIR, broker)
+        : dirname(abs) === SQL_DIR
+          ? join(SQL_DIR, sql)
+          : undefined;
     return chosen ? `./${relative(baseDir, chosen)}` : path;
   };
   const common = runFile.common ?? {};
   return {
     ...runFile,
-    common: { ...common, resourcesPaths: common.resourcesPaths?.map(swap), env: { ...common.env, ...SQL_VARIANTS[sql].appEnv } },
+    common: {
+      ...common,
+      resourcesPaths: common.resourcesPaths?.map(swap),
+      env: { ...common.env, ...SQL_VARIANTS[sql].appEnv },
+    },
   };
 }

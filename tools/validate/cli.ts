@@ -19,7 +19,11 @@ const USAGE = `usage: npm run validate -- [path...] [--quiet]
   path: a kustomization (k8s/base, k8s/overlays/azure-sql), a folder of them (k8s), a run file (dapr.yaml)
         or a folder of Dapr resources`;
 
-export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+): Promise<number> {
   let args: ReturnType<typeof parse>;
   try {
     args = parse(argv);
@@ -32,7 +36,9 @@ export async function main(argv: string[], out: (line: string) => void = console
     return 0;
   }
   const root = findRepoRoot();
-  const paths = args.positionals.length ? args.positionals : ['k8s', 'dapr.yaml'].map((p) => join(root, p)).filter((p) => existsSync(p));
+  const paths = args.positionals.length
+    ? args.positionals
+    : ['k8s', 'dapr.yaml'].map((p) => join(root, p)).filter((p) => existsSync(p));
   let sets: ValidatedSet[] = [];
   const server = await ControlPlane.start({ dapr: false });
   try {
@@ -57,7 +63,11 @@ export async function main(argv: string[], out: (line: string) => void = console
 }
 
 function parse(argv: string[]) {
-  return parseArgs({ args: argv, allowPositionals: true, options: { quiet: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { quiet: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  });
 }
 
 if (require.main === module) {

@@ -1,5 +1,18 @@
 import type { DaprFacts } from './dapr-facts';
-import { asArray, asObject, DeclaredSecret, idOf, isObject, PodTemplate, podTemplatesOf, Problem, Resource, Rule, SourcedResource, str } from './model';
+import {
+  asArray,
+  asObject,
+  DeclaredSecret,
+  idOf,
+  isObject,
+  PodTemplate,
+  podTemplatesOf,
+  Problem,
+  Resource,
+  Rule,
+  SourcedResource,
+  str,
+} from './model';
 
 export interface ValidateOptions {
   /** What the pinned Dapr code declares (dapr-facts.ts). */
@@ -41,9 +54,21 @@ export class Context {
   ) {
     this.k8s = options.mode === 'kubernetes';
     this.sourceOf = new Map(items.map((i) => [i.resource, i.source]));
-    this.docs = items.map((i) => i.resource).filter((r) => isObject(r) && typeof r.apiVersion === 'string' && typeof r.kind === 'string' && typeof r.metadata?.name === 'string');
-    for (const s of options.declaredSecrets ?? []) this.declared.set(s.name, { keys: s.keys ? new Set(s.keys) : undefined });
-    for (const s of this.ofKind('Secret')) this.declared.set(s.metadata!.name!, { keys: new Set([...Object.keys(asObject(s.data)), ...Object.keys(asObject(s.stringData))]) });
+    this.docs = items
+      .map((i) => i.resource)
+      .filter(
+        (r) =>
+          isObject(r) &&
+          typeof r.apiVersion === 'string' &&
+          typeof r.kind === 'string' &&
+          typeof r.metadata?.name === 'string',
+      );
+    for (const s of options.declaredSecrets ?? [])
+      this.declared.set(s.name, { keys: s.keys ? new Set(s.keys) : undefined });
+    for (const s of this.ofKind('Secret'))
+      this.declared.set(s.metadata!.name!, {
+        keys: new Set([...Object.keys(asObject(s.data)), ...Object.keys(asObject(s.stringData))]),
+      });
   }
 
   report(rule: Rule, r: Resource, message: string, path?: string): void {
@@ -57,7 +82,12 @@ export class Context {
 
   /** A resource by kind and name, in `namespace` on Kubernetes. */
   named(kind: string, name: string | undefined, namespace?: string): Resource | undefined {
-    return this.docs.find((r) => r.kind === kind && r.metadata?.name === name && (!this.k8s || (r.metadata?.namespace ?? '') === (namespace ?? '')));
+    return this.docs.find(
+      (r) =>
+        r.kind === kind &&
+        r.metadata?.name === name &&
+        (!this.k8s || (r.metadata?.namespace ?? '') === (namespace ?? '')),
+    );
   }
 
   /** Whether two resources share a namespace (always, outside Kubernetes). */
@@ -79,7 +109,11 @@ export class Context {
 
   /** Secret store components by name, with their type. */
   get secretStores(): Map<string, string> {
-    return new Map(this.components.filter((c) => this.componentType(c).startsWith('secretstores.')).map((c) => [c.metadata!.name!, this.componentType(c)]));
+    return new Map(
+      this.components
+        .filter((c) => this.componentType(c).startsWith('secretstores.'))
+        .map((c) => [c.metadata!.name!, this.componentType(c)]),
+    );
   }
 
   get podTemplates(): PodTemplate[] {
@@ -90,7 +124,9 @@ export class Context {
   get daprApps(): DaprApp[] {
     return this.podTemplates.flatMap((pod) => {
       const a = pod.meta.annotations ?? {};
-      return a['dapr.io/enabled'] === 'true' && a['dapr.io/app-id'] ? [{ appId: a['dapr.io/app-id'], namespace: pod.owner.metadata?.namespace, pod }] : [];
+      return a['dapr.io/enabled'] === 'true' && a['dapr.io/app-id']
+        ? [{ appId: a['dapr.io/app-id'], namespace: pod.owner.metadata?.namespace, pod }]
+        : [];
     });
   }
 
@@ -109,16 +145,39 @@ export class Context {
     if (typeof name !== 'string' || !name) return this.report('secret-ref', r, `${what} names no Secret`, path);
     this.usedSecrets.add(name);
     const d = this.declared.get(name);
-    if (!d) return this.report('secret-ref', r, `${what} references Secret "${name}", which is neither in the manifests nor declared (prerequisites.yaml)`, path);
+    if (!d)
+      return this.report(
+        'secret-ref',
+        r,
+        `${what} references Secret "${name}", which is neither in the manifests nor declared (prerequisites.yaml)`,
+        path,
+      );
     if (typeof key === 'string' && d.keys && !d.keys.has(key)) {
-      this.report('secret-ref', r, `${what} references key "${key}" of Secret "${name}", which declares only: ${[...d.keys].join(', ') || '(none)'}`, path);
+      this.report(
+        'secret-ref',
+        r,
+        `${what} references key "${key}" of Secret "${name}", which declares only: ${[...d.keys].join(', ') || '(none)'}`,
+        path,
+      );
     }
   }
 
   referenceConfigMap(r: Resource, name: unknown, key: unknown, path: string): void {
     const cm = this.named('ConfigMap', String(name), r.metadata?.namespace);
-    if (!cm) return this.report('config-ref', r, `references ConfigMap "${String(name)}", which is not in the manifests`, path);
-    if (typeof key === 'string' && !(key in asObject(cm.data))) this.report('config-ref', r, `references key "${key}" of ConfigMap "${String(name)}", which has no such key`, path);
+    if (!cm)
+      return this.report(
+        'config-ref',
+        r,
+        `references ConfigMap "${String(name)}", which is not in the manifests`,
+        path,
+      );
+    if (typeof key === 'string' && !(key in asObject(cm.data)))
+      this.report(
+        'config-ref',
+        r,
+        `references key "${key}" of ConfigMap "${String(name)}", which has no such key`,
+        path,
+      );
   }
 
   /** Scopes naming an app that does not exist. */
@@ -127,7 +186,12 @@ export class Context {
     asArray(r.scopes).forEach((s, i) => {
       if (typeof s === 'string' && !ids.has(s)) {
         const h = hint(s);
-        this.report('scopes', r, `scope "${s}" names no Dapr app (known: ${[...ids].join(', ') || 'none'})${h ? `; did you mean ${h}?` : ''}`, `/scopes/${i}`);
+        this.report(
+          'scopes',
+          r,
+          `scope "${s}" names no Dapr app (known: ${[...ids].join(', ') || 'none'})${h ? `; did you mean ${h}?` : ''}`,
+          `/scopes/${i}`,
+        );
       }
     });
   }

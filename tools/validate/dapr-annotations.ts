@@ -10,12 +10,17 @@ type Check = (v: string) => string | undefined;
 
 const integer: Check = (v) => (/^-?\d+$/.test(v) ? undefined : 'must be an integer');
 const boolean: Check = (v) => (v === 'true' || v === 'false' ? undefined : 'must be "true" or "false"');
-const port: Check = (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : 'must be a port number');
-const quantity: Check = (v) => (/^\d+(\.\d+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/.test(v) ? undefined : 'must be a Kubernetes quantity such as 100m or 128Mi');
-const duration: Check = (v) => (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v) ? undefined : 'must be a duration such as 10s');
+const port: Check = (v) =>
+  /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : 'must be a port number';
+const quantity: Check = (v) =>
+  /^\d+(\.\d+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/.test(v) ? undefined : 'must be a Kubernetes quantity such as 100m or 128Mi';
+const duration: Check = (v) =>
+  /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v) ? undefined : 'must be a duration such as 10s';
 // App ids name the <app-id>-dapr Service: DNS labels, no dots.
-const appId: Check = (v) => (/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v) ? undefined : 'must be a lowercase DNS label (letters, digits, -)');
-const secretName: Check = (v) => (/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(v) ? undefined : 'must be a Secret name');
+const appId: Check = (v) =>
+  /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v) ? undefined : 'must be a lowercase DNS label (letters, digits, -)';
+const secretName: Check = (v) =>
+  /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(v) ? undefined : 'must be a Secret name';
 const nonEmpty: Check = (v) => (v.trim() === '' ? 'must not be empty' : undefined);
 
 /** By the injector's Go type. Pointers are optional values of the same type. */
@@ -42,7 +47,7 @@ const BY_NAME: Record<string, Check> = {
 
 /** What is wrong with an annotation's value, given the Go type the injector reads it into. */
 export function checkAnnotationValue(key: string, goType: string, value: string): string | undefined {
-  const byName = BY_NAME[key] ?? (/-port$/.test(key) && goType.endsWith('int32') ? port : undefined);
+  const byName = BY_NAME[key] ?? (key.endsWith('-port') && goType.endsWith('int32') ? port : undefined);
   return (byName ?? BY_TYPE[goType.replace(/^\*/, '')] ?? nonEmpty)(value);
 }
 

@@ -53,7 +53,13 @@ export interface DaprFacts {
  */
 const TYPE_ALIASES: Record<string, string> = { 'bindings.postgresql': 'bindings.postgres' };
 
-const goIn = (args: string[]) => execFileSync('go', args, { cwd: GO_BUILD_MODULE, encoding: 'utf8', env: { ...process.env, CGO_ENABLED: '0' }, maxBuffer: 16 * 1024 * 1024 });
+const goIn = (args: string[]) =>
+  execFileSync('go', args, {
+    cwd: GO_BUILD_MODULE,
+    encoding: 'utf8',
+    env: { ...process.env, CGO_ENABLED: '0' },
+    maxBuffer: 16 * 1024 * 1024,
+  });
 
 /** The folder of a module the build module requires, downloaded into the Go module cache if needed. */
 function moduleDir(module: string): string {
@@ -67,7 +73,10 @@ interface InjectedFacts {
 
 /** tools/dapr-build/facts' output, kept in .dapr until the pinned modules (go.sum) change. */
 function codeFacts(): InjectedFacts {
-  const key = createHash('sha256').update(readFileSync(join(GO_BUILD_MODULE, 'go.sum'))).update(readFileSync(join(GO_BUILD_MODULE, 'facts', 'main.go'))).digest('hex');
+  const key = createHash('sha256')
+    .update(readFileSync(join(GO_BUILD_MODULE, 'go.sum')))
+    .update(readFileSync(join(GO_BUILD_MODULE, 'facts', 'main.go')))
+    .digest('hex');
   const cache = join(daprHome().home, 'dapr-facts.json');
   if (existsSync(cache)) {
     const cached = JSON.parse(readFileSync(cache, 'utf8')) as { key: string; facts: InjectedFacts };
@@ -113,8 +122,13 @@ function indexMetadataFiles(contribDir: string): Map<string, { file: string; m: 
  * the fields the component adds are known.
  */
 function componentSpec(file: string, m: MetadataFile, azureAuth: string[]): ComponentSpec {
-  const families: Record<string, AuthProfile> = { azuread: { title: 'Microsoft Entra ID', fields: azureAuth.map((name) => ({ name })) } };
-  const profiles: AuthProfile[] = (m.authenticationProfiles ?? []).map((p) => ({ title: p.title, fields: p.metadata ?? [] }));
+  const families: Record<string, AuthProfile> = {
+    azuread: { title: 'Microsoft Entra ID', fields: azureAuth.map((name) => ({ name })) },
+  };
+  const profiles: AuthProfile[] = (m.authenticationProfiles ?? []).map((p) => ({
+    title: p.title,
+    fields: p.metadata ?? [],
+  }));
   for (const ref of m.builtinAuthenticationProfiles ?? []) {
     const family = families[ref.name] ?? { title: ref.name, fields: [] };
     profiles.push({ title: family.title, fields: [...family.fields, ...(ref.metadata ?? [])] });
@@ -136,7 +150,10 @@ export function daprFacts(): DaprFacts {
       const found = files.get(key(type, version));
       return found && componentSpec(found.file, found.m, code.azureAuthMetadata);
     },
-    componentVersions: (type) => [...files.keys()].filter((k) => k.startsWith(`${TYPE_ALIASES[type] ?? type}@`)).map((k) => k.slice(k.indexOf('@') + 1)),
+    componentVersions: (type) =>
+      [...files.keys()]
+        .filter((k) => k.startsWith(`${TYPE_ALIASES[type] ?? type}@`))
+        .map((k) => k.slice(k.indexOf('@') + 1)),
   };
   return loaded;
 }

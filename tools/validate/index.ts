@@ -5,7 +5,14 @@ import { localSecrets } from '../stack/local-state';
 import { readRunFile, resolveRunFile } from '../stack/run-file';
 import { Broker, BROKERS, SQL_ENGINES, SqlEngine, withVariants } from '../stack/variants';
 import { daprFacts } from './dapr-facts';
-import { findRepoRoot, isKustomization, loadPrerequisites, loadYamlFile, loadYamlFolder, renderKustomization } from './load';
+import {
+  findRepoRoot,
+  isKustomization,
+  loadPrerequisites,
+  loadYamlFile,
+  loadYamlFolder,
+  renderKustomization,
+} from './load';
 import type { Problem, SourcedResource } from './model';
 import { KubectlRunner, validateOnServer } from './server';
 import { validateDocuments, ValidateOptions } from './validate';
@@ -33,17 +40,30 @@ export interface Validation {
   root?: string;
 }
 
-async function check(label: string, docs: SourcedResource[], options: Omit<ValidateOptions, 'facts'>, server?: KubectlRunner): Promise<ValidatedSet> {
+async function check(
+  label: string,
+  docs: SourcedResource[],
+  options: Omit<ValidateOptions, 'facts'>,
+  server?: KubectlRunner,
+): Promise<ValidatedSet> {
   const own = validateDocuments(docs, { ...options, facts: daprFacts() });
   const onServer = server ? await validateOnServer(server, docs) : [];
   return { label, docs, problems: [...onServer, ...own] };
 }
 
 /** Renders a kustomization and validates it with its prerequisites (kubernetes mode). */
-export function validateKustomization(dir: string, { server, root = findRepoRoot() }: Validation = {}): Promise<ValidatedSet> {
+export function validateKustomization(
+  dir: string,
+  { server, root = findRepoRoot() }: Validation = {},
+): Promise<ValidatedSet> {
   const label = relative(root, resolve(dir)) || dir;
   const prerequisites = loadPrerequisites(dir);
-  return check(label, renderKustomization(dir, label), { mode: 'kubernetes', declaredSecrets: prerequisites.secrets, appIds: prerequisites.externalAppIds }, server);
+  return check(
+    label,
+    renderKustomization(dir, label),
+    { mode: 'kubernetes', declaredSecrets: prerequisites.secrets, appIds: prerequisites.externalAppIds },
+    server,
+  );
 }
 
 /** The broker × SQL combinations a local run is checked in: the run file's own, then each other one. */
@@ -60,23 +80,39 @@ function localVariants(): [Broker, SqlEngine][] {
  * resources of the folders its resourcesPaths name and its configuration file, with the app ids of the
  * run file and the secrets the local store holds (tools/stack/local-state.ts).
  */
-export async function validateLocalRun(runFile: string, { server, root = findRepoRoot() }: Validation = {}): Promise<ValidatedSet[]> {
+export async function validateLocalRun(
+  runFile: string,
+  { server, root = findRepoRoot() }: Validation = {},
+): Promise<ValidatedSet[]> {
   const baseDir = dirname(resolve(runFile));
   const raw = readRunFile(runFile);
   const declaredSecrets = Object.keys(localSecrets('audit')).map((name) => ({ name }));
   const sets: ValidatedSet[] = [];
   for (const [broker, sql] of localVariants()) {
     const apps = resolveRunFile(withVariants(raw, baseDir, broker, sql), baseDir);
-    const yamlIn = (d: string) => readdirSync(d).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(d, f));
+    const yamlIn = (d: string) =>
+      readdirSync(d)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => join(d, f));
     const files = [...new Set(apps.flatMap((a) => [...a.resourcesPaths.flatMap(yamlIn), a.configFilePath]))];
     const label = `${relative(root, runFile) || runFile} (${broker} × ${sql})`;
-    sets.push(await check(label, files.flatMap((f) => loadYamlFile(f, root)), { mode: 'self-hosted', appIds: apps.map((a) => a.appID), declaredSecrets }, server));
+    sets.push(
+      await check(
+        label,
+        files.flatMap((f) => loadYamlFile(f, root)),
+        { mode: 'self-hosted', appIds: apps.map((a) => a.appID), declaredSecrets },
+        server,
+      ),
+    );
   }
   return sets;
 }
 
 /** A folder of Dapr resources (a daprd --resources-path) validated as one set, app ids from dapr.yaml. */
-export function validateResourcesFolder(dir: string, { server, root = findRepoRoot() }: Validation = {}): Promise<ValidatedSet> {
+export function validateResourcesFolder(
+  dir: string,
+  { server, root = findRepoRoot() }: Validation = {},
+): Promise<ValidatedSet> {
   const runFile = join(root, 'dapr.yaml');
   const appIds = existsSync(runFile) ? readRunFile(runFile).apps.map((a) => a.appID ?? basename(a.appDirPath)) : [];
   return check(relative(root, resolve(dir)) || dir, loadYamlFolder(dir, root), { mode: 'self-hosted', appIds }, server);
@@ -84,7 +120,9 @@ export function validateResourcesFolder(dir: string, { server, root = findRepoRo
 
 /** Kustomization or Component (kustomize's kind in the folder's kustomization file). */
 export function kustomizationKind(dir: string): string {
-  const file = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].map((f) => join(dir, f)).find((f) => existsSync(f))!;
+  const file = ['kustomization.yaml', 'kustomization.yml', 'Kustomization']
+    .map((f) => join(dir, f))
+    .find((f) => existsSync(f))!;
   return (parse(readFileSync(file, 'utf8')) as { kind?: string } | null)?.kind ?? 'Kustomization';
 }
 
@@ -109,7 +147,9 @@ export async function validatePath(path: string, validation: Validation = {}): P
   if (statSync(abs).isFile()) return validateLocalRun(abs, validation);
   if (isKustomization(abs)) {
     if (kustomizationKind(abs) === 'Component') {
-      throw new Error(`${path} is a kustomize Component: it renders only inside a kustomization that lists it under components (e.g. k8s/overlays/ingress); validate that one`);
+      throw new Error(
+        `${path} is a kustomize Component: it renders only inside a kustomization that lists it under components (e.g. k8s/overlays/ingress); validate that one`,
+      );
     }
     return [await validateKustomization(abs, validation)];
   }

@@ -27,13 +27,19 @@ export function parseYamlDocuments(text: string, source: string): SourcedResourc
  */
 export function renderKustomization(dir: string, label = dir): SourcedResource[] {
   const kubectl = kubeHome().kubectl;
-  if (!existsSync(kubectl)) throw new Error(`${kubectl} is missing: run \`npm run setup:k8s\` (npm test and npm run validate do)`);
+  if (!existsSync(kubectl))
+    throw new Error(`${kubectl} is missing: run \`npm run setup:k8s\` (npm test and npm run validate do)`);
   let text: string;
   try {
-    text = execFileSync(kubectl, ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    text = execFileSync(kubectl, ['kustomize', dir], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`kubectl kustomize ${label} failed: ${(e.stderr || e.message).trim()}`);
+    throw new Error(`kubectl kustomize ${label} failed: ${(e.stderr || e.message).trim()}`, { cause: err });
   }
   return parseYamlDocuments(text, label);
 }
@@ -81,10 +87,15 @@ export function loadPrerequisites(dir: string, visiting = new Set<string>()): Pr
     result.files.push(...p.files);
   };
   if (kustomizationFile) {
-    const k = (parse(readFileSync(kustomizationFile, 'utf8')) ?? {}) as { resources?: string[]; components?: string[]; bases?: string[] };
+    const k = (parse(readFileSync(kustomizationFile, 'utf8')) ?? {}) as {
+      resources?: string[];
+      components?: string[];
+      bases?: string[];
+    };
     for (const entry of [...(k.resources ?? []), ...(k.bases ?? []), ...(k.components ?? [])]) {
       const target = resolve(abs, entry);
-      if (!/^[a-z]+:\/\//i.test(entry) && existsSync(target) && statSync(target).isDirectory()) merge(loadPrerequisites(target, visiting));
+      if (!/^[a-z]+:\/\//i.test(entry) && existsSync(target) && statSync(target).isDirectory())
+        merge(loadPrerequisites(target, visiting));
     }
   }
   const own = join(abs, 'prerequisites.yaml');
@@ -95,7 +106,11 @@ export function loadPrerequisites(dir: string, visiting = new Set<string>()): Pr
       if (at < 0) throw new Error(`${own}: removeSecrets names "${name}", which no base declares`);
       result.secrets.splice(at, 1);
     }
-    merge({ secrets: (p.secrets ?? []).map((s) => ({ name: s.name, keys: s.keys })), externalAppIds: p.externalAppIds ?? [], files: [own] });
+    merge({
+      secrets: (p.secrets ?? []).map((s) => ({ name: s.name, keys: s.keys })),
+      externalAppIds: p.externalAppIds ?? [],
+      files: [own],
+    });
   }
   return result;
 }

@@ -42,7 +42,12 @@ export interface Problem {
 export interface Resource {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   [key: string]: unknown;
 }
 
@@ -77,7 +82,7 @@ export function podTemplatesOf(r: Resource): PodTemplate[] {
   const spec = asObject(r.spec);
   const make = (path: string, template: unknown): PodTemplate[] => {
     const t = asObject(template);
-    return [{ owner: r, path, meta: asObject(t.metadata) as PodTemplate['meta'], spec: asObject(t.spec) }];
+    return [{ owner: r, path, meta: asObject(t.metadata), spec: asObject(t.spec) }];
   };
   switch (r.kind) {
     case 'Deployment':
@@ -89,7 +94,7 @@ export function podTemplatesOf(r: Resource): PodTemplate[] {
     case 'CronJob':
       return make('/spec/jobTemplate/spec/template', asObject(asObject(spec.jobTemplate).spec).template);
     case 'Pod':
-      return [{ owner: r, path: '', meta: (r.metadata ?? {}) as PodTemplate['meta'], spec }];
+      return [{ owner: r, path: '', meta: r.metadata ?? {}, spec }];
     default:
       return [];
   }

@@ -1,7 +1,19 @@
 import { checkAnnotationValue, closest } from './dapr-annotations';
 import type { ComponentSpec, MetadataField } from './dapr-facts';
 import type { Context } from './context';
-import { asArray, asObject, containersOf, idOf, isObject, Json, labelsMatch, podTemplatesOf, Resource, str, strings } from './model';
+import {
+  asArray,
+  asObject,
+  containersOf,
+  idOf,
+  isObject,
+  Json,
+  labelsMatch,
+  podTemplatesOf,
+  Resource,
+  str,
+  strings,
+} from './model';
 
 /**
  * What only this project knows about its manifests: how the Kubernetes objects and the Dapr resources
@@ -18,7 +30,8 @@ const RUNTIME_METADATA: Record<string, string[]> = {
 };
 
 /** Names that say "this is a credential": such a value must come from a Secret, not a literal. */
-const SECRET_NAME = /(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SAS_?KEY|SEED_?KEY|CLIENT_?KEY|CREDENTIAL|CERTIFICATE)/i;
+const SECRET_NAME =
+  /(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SAS_?KEY|SEED_?KEY|CLIENT_?KEY|CREDENTIAL|CERTIFICATE)/i;
 /** For environment variables and ConfigMap keys, whose names are ours to choose, connection strings too. */
 const SENSITIVE_NAME = new RegExp(`${SECRET_NAME.source}|CONNECTION_?STRING`, 'i');
 
@@ -36,7 +49,18 @@ const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 const HTTP_VERBS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'CONNECT', 'TRACE', '*']);
 
 /** Kinds that are not namespaced (the ones a deployment like this could contain). */
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolume', 'StorageClass', 'IngressClass', 'PriorityClass', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'PersistentVolume',
+  'StorageClass',
+  'IngressClass',
+  'PriorityClass',
+  'CustomResourceDefinition',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+]);
 
 /**
  * How long an outage of the database behind the audit sidecar may last before daprd gives up on a good
@@ -46,15 +70,27 @@ export const OUTAGE_BUDGET_HOURS = 24;
 
 const appIdHint = (ctx: Context) => (name: string) => closest(name, ctx.appIds);
 
+/** A YAML value as text for a message: scalars as they are, anything else as JSON. */
+const scalar = (v: unknown): string => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+
 export const documentShape: RuleFn = (ctx) => {
   const seen = new Set<string>();
   for (const { resource: r } of ctx.items) {
     if (!ctx.docs.includes(r)) {
-      ctx.report('document', isObject(r) ? r : {}, 'not a Kubernetes resource: apiVersion, kind and metadata.name are required');
+      ctx.report(
+        'document',
+        isObject(r) ? r : {},
+        'not a Kubernetes resource: apiVersion, kind and metadata.name are required',
+      );
       continue;
     }
     const key = `${r.apiVersion!.split('/')[0]}/${r.kind}/${r.metadata!.namespace ?? ''}/${r.metadata!.name}`;
-    if (seen.has(key)) ctx.report('duplicate', r, `declared twice${r.metadata!.namespace ? ` in namespace ${r.metadata!.namespace}` : ''}`);
+    if (seen.has(key))
+      ctx.report(
+        'duplicate',
+        r,
+        `declared twice${r.metadata!.namespace ? ` in namespace ${r.metadata!.namespace}` : ''}`,
+      );
     seen.add(key);
   }
 };
@@ -65,15 +101,25 @@ export const namespaces: RuleFn = (ctx) => {
   for (const r of ctx.docs) {
     if (CLUSTER_SCOPED.has(r.kind!)) continue;
     const ns = r.metadata?.namespace;
-    if (!ns) ctx.report('namespace', r, 'has no namespace: it would land in whatever namespace the kubectl context points at');
-    else if (declared.size && !declared.has(ns)) ctx.report('namespace', r, `namespace "${ns}" is not one of the declared Namespaces (${[...declared].join(', ')})`);
+    if (!ns)
+      ctx.report('namespace', r, 'has no namespace: it would land in whatever namespace the kubectl context points at');
+    else if (declared.size && !declared.has(ns))
+      ctx.report(
+        'namespace',
+        r,
+        `namespace "${ns}" is not one of the declared Namespaces (${[...declared].join(', ')})`,
+      );
   }
 };
 
 export const noCommittedSecrets: RuleFn = (ctx) => {
   for (const s of ctx.ofKind('Secret')) {
     if (Object.keys(asObject(s.data)).length || Object.keys(asObject(s.stringData)).length) {
-      ctx.report('plaintext-credential', s, 'a Secret with data in the manifests: credentials must not be committed; create it in the cluster (prerequisites.yaml) instead');
+      ctx.report(
+        'plaintext-credential',
+        s,
+        'a Secret with data in the manifests: credentials must not be committed; create it in the cluster (prerequisites.yaml) instead',
+      );
     }
   }
 };
@@ -89,24 +135,37 @@ export const podReferences: RuleFn = (ctx) => {
         const envPath = at(`${path}/env/${i}`);
         const name = str(env.name) ?? '';
         const from = asObject(env.valueFrom);
-        if (isObject(from.secretKeyRef) && from.secretKeyRef.optional !== true) ctx.referenceSecret(r, from.secretKeyRef.name, from.secretKeyRef.key, envPath, `env ${name}`);
-        if (isObject(from.configMapKeyRef) && from.configMapKeyRef.optional !== true) ctx.referenceConfigMap(r, from.configMapKeyRef.name, from.configMapKeyRef.key, envPath);
+        if (isObject(from.secretKeyRef) && from.secretKeyRef.optional !== true)
+          ctx.referenceSecret(r, from.secretKeyRef.name, from.secretKeyRef.key, envPath, `env ${name}`);
+        if (isObject(from.configMapKeyRef) && from.configMapKeyRef.optional !== true)
+          ctx.referenceConfigMap(r, from.configMapKeyRef.name, from.configMapKeyRef.key, envPath);
         if (typeof env.value === 'string' && env.value !== '' && SENSITIVE_NAME.test(name)) {
-          ctx.report('plaintext-credential', r, `env ${name} is given in plain text: take it from a Secret (valueFrom.secretKeyRef)`, envPath);
+          ctx.report(
+            'plaintext-credential',
+            r,
+            `env ${name} is given in plain text: take it from a Secret (valueFrom.secretKeyRef)`,
+            envPath,
+          );
         }
       });
       asArray(c.envFrom).forEach((e, i) => {
         const ef = asObject(e);
-        if (isObject(ef.secretRef) && ef.secretRef.optional !== true) ctx.referenceSecret(r, ef.secretRef.name, undefined, at(`${path}/envFrom/${i}`), 'envFrom');
-        if (isObject(ef.configMapRef) && ef.configMapRef.optional !== true) ctx.referenceConfigMap(r, ef.configMapRef.name, undefined, at(`${path}/envFrom/${i}`));
+        if (isObject(ef.secretRef) && ef.secretRef.optional !== true)
+          ctx.referenceSecret(r, ef.secretRef.name, undefined, at(`${path}/envFrom/${i}`), 'envFrom');
+        if (isObject(ef.configMapRef) && ef.configMapRef.optional !== true)
+          ctx.referenceConfigMap(r, ef.configMapRef.name, undefined, at(`${path}/envFrom/${i}`));
       });
     }
     asArray(pod.spec.volumes).forEach((v, i) => {
       const vol = asObject(v);
-      if (isObject(vol.secret) && vol.secret.optional !== true) ctx.referenceSecret(r, vol.secret.secretName, undefined, at(`volumes/${i}`), `volume ${String(vol.name)}`);
-      if (isObject(vol.configMap) && vol.configMap.optional !== true) ctx.referenceConfigMap(r, vol.configMap.name, undefined, at(`volumes/${i}`));
+      if (isObject(vol.secret) && vol.secret.optional !== true)
+        ctx.referenceSecret(r, vol.secret.secretName, undefined, at(`volumes/${i}`), `volume ${String(vol.name)}`);
+      if (isObject(vol.configMap) && vol.configMap.optional !== true)
+        ctx.referenceConfigMap(r, vol.configMap.name, undefined, at(`volumes/${i}`));
     });
-    asArray(pod.spec.imagePullSecrets).forEach((s, i) => ctx.referenceSecret(r, asObject(s).name, undefined, at(`imagePullSecrets/${i}`), 'imagePullSecrets'));
+    asArray(pod.spec.imagePullSecrets).forEach((s, i) =>
+      ctx.referenceSecret(r, asObject(s).name, undefined, at(`imagePullSecrets/${i}`), 'imagePullSecrets'),
+    );
   }
 };
 
@@ -117,8 +176,10 @@ export const pinnedImages: RuleFn = (ctx) => {
       if (image.includes('@sha256:')) continue;
       const lastSegment = image.slice(image.lastIndexOf('/') + 1);
       const at = `${pod.path}/spec/${path}/image`;
-      if (!lastSegment.includes(':')) ctx.report('image-tag', pod.owner, `image "${image}" has no tag: pin a version`, at);
-      else if (lastSegment.endsWith(':latest')) ctx.report('image-tag', pod.owner, `image "${image}" uses :latest: pin a version`, at);
+      if (!lastSegment.includes(':'))
+        ctx.report('image-tag', pod.owner, `image "${image}" has no tag: pin a version`, at);
+      else if (lastSegment.endsWith(':latest'))
+        ctx.report('image-tag', pod.owner, `image "${image}" uses :latest: pin a version`, at);
     }
   }
 };
@@ -131,11 +192,23 @@ export const serviceAccounts: RuleFn = (ctx) => {
     const saName = str(pod.spec.serviceAccountName);
     const sa = saName && saName !== 'default' ? ctx.named('ServiceAccount', saName, r.metadata?.namespace) : undefined;
     const at = `${pod.path}/spec/serviceAccountName`;
-    if (saName && saName !== 'default' && !sa) ctx.report('service-account', r, `serviceAccountName "${saName}" is not declared`, at);
+    if (saName && saName !== 'default' && !sa)
+      ctx.report('service-account', r, `serviceAccountName "${saName}" is not declared`, at);
     if (pod.meta.labels?.['azure.workload.identity/use'] !== 'true') continue;
-    if (!sa) ctx.report('service-account', r, 'uses Azure workload identity (label azure.workload.identity/use) without a dedicated ServiceAccount', at);
+    if (!sa)
+      ctx.report(
+        'service-account',
+        r,
+        'uses Azure workload identity (label azure.workload.identity/use) without a dedicated ServiceAccount',
+        at,
+      );
     else if (!sa.metadata?.annotations?.['azure.workload.identity/client-id']) {
-      ctx.report('service-account', sa, 'is used with Azure workload identity but has no azure.workload.identity/client-id annotation', '/metadata/annotations');
+      ctx.report(
+        'service-account',
+        sa,
+        'is used with Azure workload identity but has no azure.workload.identity/client-id annotation',
+        '/metadata/annotations',
+      );
     }
   }
 };
@@ -146,7 +219,13 @@ export const daprAnnotations: RuleFn = (ctx) => {
   for (const r of ctx.docs) {
     if (r.kind === 'Pod' || !podTemplatesOf(r).length) continue;
     for (const key of Object.keys(r.metadata?.annotations ?? {})) {
-      if (key.startsWith('dapr.io/')) ctx.report('dapr-annotation', r, `${key} on the ${r.kind} itself has no effect: the sidecar injector reads the pod template's annotations`, '/metadata/annotations');
+      if (key.startsWith('dapr.io/'))
+        ctx.report(
+          'dapr-annotation',
+          r,
+          `${key} on the ${r.kind} itself has no effect: the sidecar injector reads the pod template's annotations`,
+          '/metadata/annotations',
+        );
     }
   }
   for (const pod of ctx.podTemplates) {
@@ -157,14 +236,24 @@ export const daprAnnotations: RuleFn = (ctx) => {
       const type = known.get(key);
       if (!type) {
         const hint = closest(key, known.keys());
-        ctx.report('dapr-annotation', pod.owner, `unknown Dapr annotation ${key}${hint ? ` (did you mean ${hint}?)` : ''}: the sidecar injector ignores it`, at);
+        ctx.report(
+          'dapr-annotation',
+          pod.owner,
+          `unknown Dapr annotation ${key}${hint ? ` (did you mean ${hint}?)` : ''}: the sidecar injector ignores it`,
+          at,
+        );
         continue;
       }
       const bad = checkAnnotationValue(key, type, String(value));
       if (bad) ctx.report('dapr-annotation', pod.owner, `${key}: "${value}" ${bad}`, at);
     }
     if (annotations['dapr.io/enabled'] === 'true' && !annotations['dapr.io/app-id']) {
-      ctx.report('app-id', pod.owner, 'dapr.io/enabled is "true" but dapr.io/app-id is missing: the app id would be the pod name', at);
+      ctx.report(
+        'app-id',
+        pod.owner,
+        'dapr.io/enabled is "true" but dapr.io/app-id is missing: the app id would be the pod name',
+        at,
+      );
     }
   }
 };
@@ -175,14 +264,29 @@ export const appPorts: RuleFn = (ctx) => {
     const appPort = pod.meta.annotations?.['dapr.io/app-port'];
     if (appPort === undefined) continue;
     const at = `${pod.path}/metadata/annotations`;
-    const ports = asArray(pod.spec.containers).flatMap((c) => asArray(asObject(c).ports).map((p) => ({ c: asObject(c), port: asObject(p).containerPort })));
+    const ports = asArray(pod.spec.containers).flatMap((c) =>
+      asArray(asObject(c).ports).map((p) => ({ c: asObject(c), port: asObject(p).containerPort })),
+    );
     const match = ports.find((p) => String(p.port) === appPort);
     if (!match) {
-      ctx.report('app-port', pod.owner, `dapr.io/app-port "${appPort}" is not a containerPort of the pod (${ports.map((p) => String(p.port)).join(', ') || 'none declared'})`, at);
+      ctx.report(
+        'app-port',
+        pod.owner,
+        `dapr.io/app-port "${appPort}" is not a containerPort of the pod (${ports.map((p) => String(p.port)).join(', ') || 'none declared'})`,
+        at,
+      );
       continue;
     }
-    const portEnv = asArray(match.c.env).map(asObject).find((e) => e.name === 'PORT' && typeof e.value === 'string');
-    if (portEnv && portEnv.value !== appPort) ctx.report('app-port', pod.owner, `dapr.io/app-port "${appPort}" differs from the container's PORT "${String(portEnv.value)}"`, at);
+    const portEnv = asArray(match.c.env)
+      .map(asObject)
+      .find((e) => e.name === 'PORT' && typeof e.value === 'string');
+    if (portEnv && portEnv.value !== appPort)
+      ctx.report(
+        'app-port',
+        pod.owner,
+        `dapr.io/app-port "${appPort}" differs from the container's PORT "${String(portEnv.value)}"`,
+        at,
+      );
   }
 };
 
@@ -194,7 +298,12 @@ export const sidecarReferences: RuleFn = (ctx) => {
     const at = `${pod.path}/metadata/annotations`;
     const config = annotations['dapr.io/config'];
     if (config !== undefined && !ctx.named('Configuration', config, namespace)) {
-      ctx.report('dapr-config', pod.owner, `dapr.io/config names Configuration "${config}", which is not declared${ctx.k8s ? ` in namespace ${namespace ?? '(none)'}` : ''}`, at);
+      ctx.report(
+        'dapr-config',
+        pod.owner,
+        `dapr.io/config names Configuration "${config}", which is not declared${ctx.k8s ? ` in namespace ${namespace ?? '(none)'}` : ''}`,
+        at,
+      );
     }
     for (const key of ['dapr.io/app-token-secret', 'dapr.io/api-token-secret']) {
       if (annotations[key] !== undefined) ctx.referenceSecret(pod.owner, annotations[key], 'token', at, key);
@@ -206,7 +315,8 @@ export const sidecarReferences: RuleFn = (ctx) => {
 };
 
 function checkFieldValue(field: MetadataField, value: string): string | undefined {
-  if (field.allowedValues?.length && !field.allowedValues.map(String).includes(value)) return `is not one of ${field.allowedValues.join(', ')}`;
+  if (field.allowedValues?.length && !field.allowedValues.map(String).includes(value))
+    return `is not one of ${field.allowedValues.join(', ')}`;
   switch (field.type) {
     case 'bool':
       return /^(true|false|1|0)$/i.test(value) ? undefined : 'must be true or false';
@@ -224,7 +334,7 @@ function acceptedFields(spec: ComponentSpec, type: string): Map<string, Metadata
   const allowed = new Map<string, MetadataField>();
   for (const f of [...spec.fields, ...spec.profiles.flatMap((p) => p.fields)]) {
     // A field may be required in one profile and optional in another: merge "sensitive" only.
-    allowed.set(f.name, { ...f, sensitive: !!(f.sensitive || allowed.get(f.name)?.sensitive) });
+    allowed.set(f.name, { ...f, sensitive: f.sensitive === true || allowed.get(f.name)?.sensitive === true });
   }
   for (const n of RUNTIME_METADATA[type.split('.')[0]!] ?? []) if (!allowed.has(n)) allowed.set(n, { name: n });
   return allowed;
@@ -233,26 +343,50 @@ function acceptedFields(spec: ComponentSpec, type: string): Map<string, Metadata
 /** A required field missing, or no authentication profile complete. */
 function checkRequired(ctx: Context, c: Resource, spec: ComponentSpec, type: string, names: Set<string>): void {
   for (const f of spec.fields) {
-    if (f.required && !names.has(f.name)) ctx.report('component-metadata-required', c, `required metadata "${f.name}" of ${type} is missing`, '/spec/metadata');
+    if (f.required && !names.has(f.name))
+      ctx.report(
+        'component-metadata-required',
+        c,
+        `required metadata "${f.name}" of ${type} is missing`,
+        '/spec/metadata',
+      );
   }
   if (!spec.profiles.length) return;
-  const missingIn = (p: { fields: MetadataField[] }) => p.fields.filter((f) => f.required && !names.has(f.name)).map((f) => f.name);
+  const missingIn = (p: { fields: MetadataField[] }) =>
+    p.fields.filter((f) => f.required && !names.has(f.name)).map((f) => f.name);
   if (spec.profiles.some((p) => missingIn(p).length === 0)) return;
   // Name the profile the component is closest to using: the most of its fields present.
-  const scored = spec.profiles.map((p) => ({ p, used: p.fields.filter((f) => names.has(f.name)).length, missing: missingIn(p) }));
+  const scored = spec.profiles.map((p) => ({
+    p,
+    used: p.fields.filter((f) => names.has(f.name)).length,
+    missing: missingIn(p),
+  }));
   scored.sort((a, b) => b.used - a.used || a.missing.length - b.missing.length);
   const best = scored[0]!;
-  ctx.report('component-metadata-required', c, `no authentication profile of ${type} is complete: closest is "${best.p.title}", which also requires ${best.missing.map((m) => `"${m}"`).join(', ')}`, '/spec/metadata');
+  ctx.report(
+    'component-metadata-required',
+    c,
+    `no authentication profile of ${type} is complete: closest is "${best.p.title}", which also requires ${best.missing.map((m) => `"${m}"`).join(', ')}`,
+    '/spec/metadata',
+  );
 }
 
 /** A component's secret reference points at a secret its store holds. */
 function checkSecretRef(ctx: Context, c: Resource, ref: Json, name: string, path: string): void {
   const store = str(asObject(c.auth).secretStore);
   const storeType = store === undefined ? undefined : ctx.secretStores.get(store);
-  if (ctx.k8s && (store === undefined || store === 'kubernetes' || storeType === 'secretstores.kubernetes')) return ctx.referenceSecret(c, ref.name, ref.key, path, `metadata "${name}"`);
+  if (ctx.k8s && (store === undefined || store === 'kubernetes' || storeType === 'secretstores.kubernetes'))
+    return ctx.referenceSecret(c, ref.name, ref.key, path, `metadata "${name}"`);
   if (ctx.k8s) return;
-  if (store === undefined) ctx.report('secret-store', c, `metadata "${name}" uses secretKeyRef but the component names no auth.secretStore`, path);
-  else if (storeType === 'secretstores.local.file' || storeType === 'secretstores.local.env') ctx.referenceSecret(c, ref.name, undefined, path, `metadata "${name}"`);
+  if (store === undefined)
+    ctx.report(
+      'secret-store',
+      c,
+      `metadata "${name}" uses secretKeyRef but the component names no auth.secretStore`,
+      path,
+    );
+  else if (storeType === 'secretstores.local.file' || storeType === 'secretstores.local.env')
+    ctx.referenceSecret(c, ref.name, undefined, path, `metadata "${name}"`);
 }
 
 /** Each component is a type of the pinned components-contrib, and its metadata is what that type reads. */
@@ -264,7 +398,14 @@ export const componentMetadata: RuleFn = (ctx) => {
     const declared = ctx.options.facts.component(type, version);
     if (!declared) {
       const versions = ctx.options.facts.componentVersions(type);
-      ctx.report('component-type', c, versions.length ? `${type} has no version ${version} (known: ${versions.join(', ')})` : `unknown component type ${type}: components-contrib declares no metadata for it`, '/spec/type');
+      ctx.report(
+        'component-type',
+        c,
+        versions.length
+          ? `${type} has no version ${version} (known: ${versions.join(', ')})`
+          : `unknown component type ${type}: components-contrib declares no metadata for it`,
+        '/spec/type',
+      );
     }
     const store = str(asObject(c.auth).secretStore);
     if (store !== undefined && !ctx.secretStores.has(store) && !(ctx.k8s && store === 'kubernetes')) {
@@ -272,32 +413,50 @@ export const componentMetadata: RuleFn = (ctx) => {
     }
     const allowed = declared ? acceptedFields(declared, type) : new Map<string, MetadataField>();
     const names = new Set<string>();
-    asArray(spec.metadata).map(asObject).forEach((e, i) => {
-      const path = `/spec/metadata/${i}`;
-      const name = str(e.name) ?? '';
-      if (names.has(name)) ctx.report('component-metadata', c, `metadata "${name}" is given twice`, path);
-      names.add(name);
-      const sources = ['value', 'secretKeyRef', 'envRef'].filter((k) => e[k] !== undefined);
-      if (sources.length !== 1) ctx.report('component-metadata', c, `metadata "${name}" needs exactly one of value, secretKeyRef, envRef (has ${sources.join(', ') || 'none'})`, path);
-      const field = allowed.get(name);
-      if (declared && !field) {
-        const hint = closest(name, allowed.keys());
-        ctx.report('component-metadata', c, `unknown metadata "${name}" for ${type}${hint ? ` (did you mean "${hint}"?)` : ''}: daprd would ignore it`, path);
-      }
-      if (isObject(e.secretKeyRef)) checkSecretRef(ctx, c, e.secretKeyRef, name, path);
-      if (e.value === undefined || e.value === null || e.value === '') return;
-      const value = String(e.value);
-      // A field the type marks sensitive that is a secret by name (password, key, token...) must come from a
-      // secret store. Sensitive fields that merely may hold one (url, connectionString) pass when the value
-      // holds none: the credential patterns catch user:password@, password=, SharedAccessKey=... Fields
-      // named like a secret count whatever the type declares (bindings.postgres does not mark its password
-      // sensitive); paths to a key or certificate file are not secrets.
-      if (field?.sensitive ? SECRET_NAME.test(name) : SENSITIVE_NAME.test(name) && !/(File|Path)$/i.test(name)) {
-        ctx.report('plaintext-credential', c, `metadata "${name}" is a credential given as a plain value: use secretKeyRef`, path);
-      }
-      const bad = field && checkFieldValue(field, value);
-      if (bad) ctx.report('component-metadata-value', c, `metadata "${name}": "${value}" ${bad}`, path);
-    });
+    asArray(spec.metadata)
+      .map(asObject)
+      .forEach((e, i) => {
+        const path = `/spec/metadata/${i}`;
+        const name = str(e.name) ?? '';
+        if (names.has(name)) ctx.report('component-metadata', c, `metadata "${name}" is given twice`, path);
+        names.add(name);
+        const sources = ['value', 'secretKeyRef', 'envRef'].filter((k) => e[k] !== undefined);
+        if (sources.length !== 1)
+          ctx.report(
+            'component-metadata',
+            c,
+            `metadata "${name}" needs exactly one of value, secretKeyRef, envRef (has ${sources.join(', ') || 'none'})`,
+            path,
+          );
+        const field = allowed.get(name);
+        if (declared && !field) {
+          const hint = closest(name, allowed.keys());
+          ctx.report(
+            'component-metadata',
+            c,
+            `unknown metadata "${name}" for ${type}${hint ? ` (did you mean "${hint}"?)` : ''}: daprd would ignore it`,
+            path,
+          );
+        }
+        if (isObject(e.secretKeyRef)) checkSecretRef(ctx, c, e.secretKeyRef, name, path);
+        if (e.value === undefined || e.value === null || e.value === '') return;
+        const value = scalar(e.value);
+        // A field the type marks sensitive that is a secret by name (password, key, token...) must come from a
+        // secret store. Sensitive fields that merely may hold one (url, connectionString) pass when the value
+        // holds none: the credential patterns catch user:password@, password=, SharedAccessKey=... Fields
+        // named like a secret count whatever the type declares (bindings.postgres does not mark its password
+        // sensitive); paths to a key or certificate file are not secrets.
+        if (field?.sensitive ? SECRET_NAME.test(name) : SENSITIVE_NAME.test(name) && !/(File|Path)$/i.test(name)) {
+          ctx.report(
+            'plaintext-credential',
+            c,
+            `metadata "${name}" is a credential given as a plain value: use secretKeyRef`,
+            path,
+          );
+        }
+        const bad = field && checkFieldValue(field, value);
+        if (bad) ctx.report('component-metadata-value', c, `metadata "${name}": "${value}" ${bad}`, path);
+      });
     if (declared) checkRequired(ctx, c, declared, type, names);
   }
 };
@@ -311,10 +470,14 @@ export const componentMetadata: RuleFn = (ctx) => {
 export const workloadIdentities: RuleFn = (ctx) => {
   if (!ctx.k8s) return;
   for (const c of ctx.components) {
-    const clientId = asArray(asObject(c.spec).metadata).map(asObject).find((m) => m.name === 'azureClientId');
+    const clientId = asArray(asObject(c.spec).metadata)
+      .map(asObject)
+      .find((m) => m.name === 'azureClientId');
     if (typeof clientId?.value !== 'string') continue;
     const scopes = asArray(c.scopes).map(String);
-    for (const app of ctx.daprApps.filter((a) => (!scopes.length || scopes.includes(a.appId)) && a.namespace === c.metadata?.namespace)) {
+    for (const app of ctx.daprApps.filter(
+      (a) => (!scopes.length || scopes.includes(a.appId)) && a.namespace === c.metadata?.namespace,
+    )) {
       if (app.pod.meta.labels?.['azure.workload.identity/use'] !== 'true') continue;
       const sa = ctx.serviceAccountOf(app);
       const podIdentity = sa?.metadata?.annotations?.['azure.workload.identity/client-id'];
@@ -331,7 +494,8 @@ export const workloadIdentities: RuleFn = (ctx) => {
 };
 
 export const scopes: RuleFn = (ctx) => {
-  for (const r of [...ctx.components, ...ctx.ofDaprKind('Subscription'), ...ctx.ofDaprKind('Resiliency')]) ctx.checkScopes(r, appIdHint(ctx));
+  for (const r of [...ctx.components, ...ctx.ofDaprKind('Subscription'), ...ctx.ofDaprKind('Resiliency')])
+    ctx.checkScopes(r, appIdHint(ctx));
 };
 
 /** Access control names apps that exist, in their namespace, with valid actions and verbs; secret scopes name stores. */
@@ -342,32 +506,61 @@ export const configurations: RuleFn = (ctx) => {
     const spec = asObject(conf.spec);
     const acl = asObject(spec.accessControl);
     const checkAction = (v: unknown, path: string) => {
-      if (v !== undefined && v !== 'allow' && v !== 'deny') ctx.report('access-control', conf, `action "${String(v)}" must be allow or deny`, path);
+      if (v !== undefined && v !== 'allow' && v !== 'deny')
+        ctx.report('access-control', conf, `action "${scalar(v)}" must be allow or deny`, path);
     };
     checkAction(acl.defaultAction, '/spec/accessControl/defaultAction');
     asArray(acl.policies).forEach((p, i) => {
       const policy = asObject(p);
       const path = `/spec/accessControl/policies/${i}`;
       const appId = str(policy.appId) ?? '';
-      if (!ids.has(appId)) ctx.report('access-control', conf, `policy for app id "${appId}", which is no Dapr app here (known: ${[...ids].join(', ') || 'none'})`, path);
+      if (!ids.has(appId))
+        ctx.report(
+          'access-control',
+          conf,
+          `policy for app id "${appId}", which is no Dapr app here (known: ${[...ids].join(', ') || 'none'})`,
+          path,
+        );
       const app = apps.get(appId);
       if (ctx.k8s && app && (str(policy.namespace) ?? 'default') !== (app.namespace ?? 'default')) {
-        ctx.report('access-control', conf, `policy for "${appId}" says namespace "${str(policy.namespace) ?? '(default)'}" but the app runs in "${app.namespace}"`, path);
+        ctx.report(
+          'access-control',
+          conf,
+          `policy for "${appId}" says namespace "${str(policy.namespace) ?? '(default)'}" but the app runs in "${app.namespace}"`,
+          path,
+        );
       }
       checkAction(policy.defaultAction, `${path}/defaultAction`);
       asArray(policy.operations).forEach((o, j) => {
         const op = asObject(o);
         checkAction(op.action, `${path}/operations/${j}/action`);
-        if (typeof op.name === 'string' && !op.name.startsWith('/')) ctx.report('access-control', conf, `operation "${op.name}" must start with /`, `${path}/operations/${j}/name`);
+        if (typeof op.name === 'string' && !op.name.startsWith('/'))
+          ctx.report(
+            'access-control',
+            conf,
+            `operation "${op.name}" must start with /`,
+            `${path}/operations/${j}/name`,
+          );
         for (const verb of asArray(op.httpVerb)) {
-          if (!HTTP_VERBS.has(String(verb))) ctx.report('access-control', conf, `httpVerb "${String(verb)}" is not an HTTP method`, `${path}/operations/${j}/httpVerb`);
+          if (!HTTP_VERBS.has(String(verb)))
+            ctx.report(
+              'access-control',
+              conf,
+              `httpVerb "${String(verb)}" is not an HTTP method`,
+              `${path}/operations/${j}/httpVerb`,
+            );
         }
       });
     });
     asArray(asObject(spec.secrets).scopes).forEach((s, i) => {
       const storeName = str(asObject(s).storeName) ?? '';
       if (!ctx.secretStores.has(storeName) && !(ctx.k8s && storeName === 'kubernetes')) {
-        ctx.report('secret-store', conf, `secret scope for store "${storeName}", which is not declared`, `/spec/secrets/scopes/${i}`);
+        ctx.report(
+          'secret-store',
+          conf,
+          `secret scope for store "${storeName}", which is not declared`,
+          `/spec/secrets/scopes/${i}`,
+        );
       }
     });
   }
@@ -379,22 +572,39 @@ export const subscriptions: RuleFn = (ctx) => {
     const spec = asObject(sub.spec);
     const pubsub = ctx.components.find((c) => c.metadata?.name === spec.pubsubname && ctx.together(c, sub));
     if (!pubsub || !ctx.componentType(pubsub).startsWith('pubsub.')) {
-      ctx.report('subscription', sub, `pubsubname "${String(spec.pubsubname)}" names no pub/sub component`, '/spec/pubsubname');
+      ctx.report(
+        'subscription',
+        sub,
+        `pubsubname "${String(spec.pubsubname)}" names no pub/sub component`,
+        '/spec/pubsubname',
+      );
     } else {
       const componentScopes = asArray(pubsub.scopes);
       for (const s of asArray(sub.scopes)) {
         if (componentScopes.length && !componentScopes.includes(s)) {
-          ctx.report('subscription', sub, `app "${String(s)}" subscribes through "${String(spec.pubsubname)}" but the component is not scoped to it`, '/scopes');
+          ctx.report(
+            'subscription',
+            sub,
+            `app "${String(s)}" subscribes through "${String(spec.pubsubname)}" but the component is not scoped to it`,
+            '/scopes',
+          );
         }
       }
     }
     if (spec.deadLetterTopic !== undefined && spec.deadLetterTopic === spec.topic) {
-      ctx.report('subscription', sub, 'deadLetterTopic is the subscribed topic itself: refused events would loop', '/spec/deadLetterTopic');
+      ctx.report(
+        'subscription',
+        sub,
+        'deadLetterTopic is the subscribed topic itself: refused events would loop',
+        '/spec/deadLetterTopic',
+      );
     }
     const routes = asObject(spec.routes);
-    if (!routes.default && !asArray(routes.rules).length) ctx.report('subscription', sub, 'routes has neither a default route nor rules', '/spec/routes');
+    if (!routes.default && !asArray(routes.rules).length)
+      ctx.report('subscription', sub, 'routes has neither a default route nor rules', '/spec/routes');
     for (const p of [routes.default, ...asArray(routes.rules).map((x) => asObject(x).path)]) {
-      if (typeof p === 'string' && !p.startsWith('/')) ctx.report('subscription', sub, `route "${p}" must start with /`, '/spec/routes');
+      if (typeof p === 'string' && !p.startsWith('/'))
+        ctx.report('subscription', sub, `route "${p}" must start with /`, '/spec/routes');
     }
   }
 };
@@ -407,9 +617,13 @@ export const subscriptions: RuleFn = (ctx) => {
  */
 export const deliveryOutlastsOutages: RuleFn = (ctx) => {
   for (const sub of ctx.ofDaprKind('Subscription').filter((s) => asObject(s.spec).deadLetterTopic)) {
-    const pubsub = ctx.components.find((c) => c.metadata?.name === asObject(sub.spec).pubsubname && ctx.together(c, sub));
+    const pubsub = ctx.components.find(
+      (c) => c.metadata?.name === asObject(sub.spec).pubsubname && ctx.together(c, sub),
+    );
     if (!pubsub || !ctx.componentType(pubsub).startsWith('pubsub.azure.servicebus')) continue;
-    const value = asArray(asObject(pubsub.spec).metadata).map(asObject).find((m) => m.name === 'handlerTimeoutInSec')?.value;
+    const value = asArray(asObject(pubsub.spec).metadata)
+      .map(asObject)
+      .find((m) => m.name === 'handlerTimeoutInSec')?.value;
     const seconds = value === undefined ? 60 : Number(value);
     if (seconds < OUTAGE_BUDGET_HOURS * 3600) {
       ctx.report(
@@ -436,20 +650,24 @@ export const resiliency: RuleFn = (ctx) => {
       for (const kind of ['timeout', 'retry', 'circuitBreaker'] as const) {
         const ref = target[kind];
         if (ref === undefined) continue;
-        if (typeof ref !== 'string' || (!names[kind].has(ref) && !(kind === 'timeout' && DURATION.test(ref)))) ctx.report('resiliency', res, `${kind} "${String(ref)}" names no ${kind} policy`, `${path}/${kind}`);
+        if (typeof ref !== 'string' || (!names[kind].has(ref) && !(kind === 'timeout' && DURATION.test(ref))))
+          ctx.report('resiliency', res, `${kind} "${scalar(ref)}" names no ${kind} policy`, `${path}/${kind}`);
       }
     };
     const targets = asObject(spec.targets);
     for (const [name, t] of Object.entries(asObject(targets.components))) {
-      if (!ctx.components.some((c) => c.metadata?.name === name && ctx.together(c, res))) ctx.report('resiliency', res, `target component "${name}" is not declared`, `/spec/targets/components/${name}`);
+      if (!ctx.components.some((c) => c.metadata?.name === name && ctx.together(c, res)))
+        ctx.report('resiliency', res, `target component "${name}" is not declared`, `/spec/targets/components/${name}`);
       checkRefs(asObject(asObject(t).outbound), `/spec/targets/components/${name}/outbound`);
       checkRefs(asObject(asObject(t).inbound), `/spec/targets/components/${name}/inbound`);
     }
     for (const [name, t] of Object.entries(asObject(targets.apps))) {
-      if (!ctx.appIds.has(name)) ctx.report('resiliency', res, `target app "${name}" is no Dapr app here`, `/spec/targets/apps/${name}`);
+      if (!ctx.appIds.has(name))
+        ctx.report('resiliency', res, `target app "${name}" is no Dapr app here`, `/spec/targets/apps/${name}`);
       checkRefs(asObject(t), `/spec/targets/apps/${name}`);
     }
-    for (const [name, t] of Object.entries(asObject(targets.actors))) checkRefs(asObject(t), `/spec/targets/actors/${name}`);
+    for (const [name, t] of Object.entries(asObject(targets.actors)))
+      checkRefs(asObject(t), `/spec/targets/actors/${name}`);
   }
 };
 
@@ -468,17 +686,32 @@ export const selectors: RuleFn = (ctx) => {
     asArray(spec.ports).forEach((p, i) => {
       const target = asObject(p).targetPort;
       if (typeof target !== 'string') return;
-      const found = matching.some((m) => containersOf(m.spec).some(({ c }) => asArray(c.ports).some((cp) => asObject(cp).name === target)));
-      if (!found) ctx.report('selector', svc, `targetPort "${target}" is no named port of the selected pods`, `/spec/ports/${i}/targetPort`);
+      const found = matching.some((m) =>
+        containersOf(m.spec).some(({ c }) => asArray(c.ports).some((cp) => asObject(cp).name === target)),
+      );
+      if (!found)
+        ctx.report(
+          'selector',
+          svc,
+          `targetPort "${target}" is no named port of the selected pods`,
+          `/spec/ports/${i}/targetPort`,
+        );
     });
   }
   for (const pdb of ctx.ofKind('PodDisruptionBudget')) {
     const selector = asObject(asObject(pdb.spec).selector).matchLabels as Record<string, string> | undefined;
-    if (!podsIn(pdb).some((p) => labelsMatch(selector, p.meta.labels))) ctx.report('selector', pdb, 'selector.matchLabels matches no pod template', '/spec/selector');
+    if (!podsIn(pdb).some((p) => labelsMatch(selector, p.meta.labels)))
+      ctx.report('selector', pdb, 'selector.matchLabels matches no pod template', '/spec/selector');
   }
   for (const hpa of ctx.ofKind('HorizontalPodAutoscaler')) {
     const ref = asObject(asObject(hpa.spec).scaleTargetRef);
-    if (!ctx.named(String(ref.kind), str(ref.name), hpa.metadata?.namespace)) ctx.report('selector', hpa, `scaleTargetRef ${String(ref.kind)}/${String(ref.name)} is not declared`, '/spec/scaleTargetRef');
+    if (!ctx.named(String(ref.kind), str(ref.name), hpa.metadata?.namespace))
+      ctx.report(
+        'selector',
+        hpa,
+        `scaleTargetRef ${String(ref.kind)}/${String(ref.name)} is not declared`,
+        '/spec/scaleTargetRef',
+      );
   }
 };
 
@@ -489,20 +722,38 @@ export const ingressBackends: RuleFn = (ctx) => {
     const spec = asObject(ing.spec);
     const backends: [Json, string][] = [];
     if (isObject(spec.defaultBackend)) backends.push([spec.defaultBackend, '/spec/defaultBackend']);
-    asArray(spec.rules).forEach((rule, i) => asArray(asObject(asObject(rule).http).paths).forEach((p, j) => backends.push([asObject(asObject(p).backend), `/spec/rules/${i}/http/paths/${j}/backend`])));
+    asArray(spec.rules).forEach((rule, i) =>
+      asArray(asObject(asObject(rule).http).paths).forEach((p, j) =>
+        backends.push([asObject(asObject(p).backend), `/spec/rules/${i}/http/paths/${j}/backend`]),
+      ),
+    );
     for (const [backend, path] of backends) {
       const service = asObject(backend.service);
       if (!service.name) continue;
-      const name = String(service.name);
+      const name = scalar(service.name);
       const port = asObject(service.port);
       const declaredService = ctx.named('Service', name, ing.metadata?.namespace);
       const daprApp = name.endsWith('-dapr') ? apps.get(name.slice(0, -'-dapr'.length)) : undefined;
       if (daprApp && (!ctx.k8s || daprApp.namespace === ing.metadata?.namespace)) {
-        if (port.number !== undefined && port.number !== 80) ctx.report('ingress-backend', ing, `${name} (created by Dapr) serves the sidecar's HTTP API on port 80, not ${String(port.number)}`, path);
+        if (port.number !== undefined && port.number !== 80)
+          ctx.report(
+            'ingress-backend',
+            ing,
+            `${name} (created by Dapr) serves the sidecar's HTTP API on port 80, not ${scalar(port.number)}`,
+            path,
+          );
       } else if (!declaredService) {
-        ctx.report('ingress-backend', ing, `backend Service "${name}" is neither declared nor the <app-id>-dapr Service of a Dapr app here`, path);
-      } else if (port.number !== undefined && !asArray(asObject(declaredService.spec).ports).some((p) => asObject(p).port === port.number)) {
-        ctx.report('ingress-backend', ing, `backend Service "${name}" has no port ${String(port.number)}`, path);
+        ctx.report(
+          'ingress-backend',
+          ing,
+          `backend Service "${name}" is neither declared nor the <app-id>-dapr Service of a Dapr app here`,
+          path,
+        );
+      } else if (
+        port.number !== undefined &&
+        !asArray(asObject(declaredService.spec).ports).some((p) => asObject(p).port === port.number)
+      ) {
+        ctx.report('ingress-backend', ing, `backend Service "${name}" has no port ${scalar(port.number)}`, path);
       }
     }
     asArray(spec.tls).forEach((t, i) => {
@@ -516,7 +767,13 @@ export const ingressBackends: RuleFn = (ctx) => {
 export const plaintextCredentials: RuleFn = (ctx) => {
   for (const cm of ctx.ofKind('ConfigMap')) {
     for (const [key, value] of Object.entries(asObject(cm.data))) {
-      if (typeof value === 'string' && value !== '' && SENSITIVE_NAME.test(key)) ctx.report('plaintext-credential', cm, `key ${key} looks like a credential: keep it in a Secret, not a ConfigMap`, `/data/${key}`);
+      if (typeof value === 'string' && value !== '' && SENSITIVE_NAME.test(key))
+        ctx.report(
+          'plaintext-credential',
+          cm,
+          `key ${key} looks like a credential: keep it in a Secret, not a ConfigMap`,
+          `/data/${key}`,
+        );
     }
   }
   for (const r of ctx.docs.filter((d) => d.kind !== 'Secret')) {
@@ -531,7 +788,12 @@ export const plaintextCredentials: RuleFn = (ctx) => {
 export const unusedSecrets: RuleFn = (ctx) => {
   if (!(ctx.options.reportUnusedSecrets ?? ctx.k8s)) return;
   for (const s of ctx.options.declaredSecrets ?? []) {
-    if (!ctx.usedSecrets.has(s.name)) ctx.problems.push({ rule: 'secret-ref', resource: `Secret/${s.name}`, message: 'declared (prerequisites.yaml) but referenced by nothing: remove it from the list' });
+    if (!ctx.usedSecrets.has(s.name))
+      ctx.problems.push({
+        rule: 'secret-ref',
+        resource: `Secret/${s.name}`,
+        message: 'declared (prerequisites.yaml) but referenced by nothing: remove it from the list',
+      });
   }
 };
 

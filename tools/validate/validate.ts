@@ -10,7 +10,11 @@ export type { ValidateOptions } from './context';
  * the API server (server.ts).
  */
 export function validateDocuments(input: (Resource | SourcedResource)[], options: ValidateOptions): Problem[] {
-  const items = input.map((d) => (isObject(d) && 'resource' in d && isObject(d.resource) ? (d as unknown as SourcedResource) : { resource: d as Resource }));
+  const items = input.map((d) =>
+    isObject(d) && 'resource' in d && isObject(d.resource)
+      ? (d as unknown as SourcedResource)
+      : { resource: d as Resource },
+  );
   const ctx = new Context(items, options);
   for (const rule of RULES) rule(ctx);
   return ctx.problems;

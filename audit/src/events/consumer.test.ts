@@ -25,7 +25,11 @@ class MemorySink implements AuditSink {
   }
 }
 
-const event = (eventId: string, extra: object = {}) => ({ id: eventId, source: 'catalog', data: { ...validData, eventId, ...extra } });
+const event = (eventId: string, extra: object = {}) => ({
+  id: eventId,
+  source: 'catalog',
+  data: { ...validData, eventId, ...extra },
+});
 
 describe('product event consumer', () => {
   const logger = pino({ level: 'silent' });
@@ -80,7 +84,10 @@ describe('dead-letter consumer', () => {
   it('stores the raw message with its CloudEvent id and the reason it was refused', async () => {
     const sink = new MemorySink();
     const original = JSON.stringify({ id: 'ce-9', source: 'catalog', data: { eventType: 'nope' } });
-    const status = await new DeadLetterConsumer(sink, logger).consume({ topic: 'products-deadletter', data_base64: Buffer.from(original).toString('base64') });
+    const status = await new DeadLetterConsumer(sink, logger).consume({
+      topic: 'products-deadletter',
+      data_base64: Buffer.from(original).toString('base64'),
+    });
     expect(status).toBe('SUCCESS');
     const stored = sink.deadLetters.get('ce-9')!;
     expect(stored.payload).toBe(original);
@@ -91,7 +98,10 @@ describe('dead-letter consumer', () => {
 
   it('keeps bytes that are not even JSON, under a hash of their content', async () => {
     const sink = new MemorySink();
-    await new DeadLetterConsumer(sink, logger).consume({ topic: 't', data_base64: Buffer.from('\u0000garbage').toString('base64') });
+    await new DeadLetterConsumer(sink, logger).consume({
+      topic: 't',
+      data_base64: Buffer.from('\u0000garbage').toString('base64'),
+    });
     const [stored] = [...sink.deadLetters.values()];
     expect(stored!.messageId).toMatch(/^sha256:[0-9a-f]{64}$/);
     // NUL cannot be stored in a text column: such payloads are kept base64-encoded, byte for byte.

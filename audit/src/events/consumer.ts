@@ -58,7 +58,10 @@ export class ProductEventConsumer {
       return 'SUCCESS';
     } catch (err) {
       const transient = !(err instanceof SinkError) || err.transient;
-      this.logger.warn({ err, rows: rows.length, transient }, transient ? 'audit write failed; asking for redelivery' : 'audit write refused the data');
+      this.logger.warn(
+        { err, rows: rows.length, transient },
+        transient ? 'audit write failed; asking for redelivery' : 'audit write refused the data',
+      );
       return transient ? 'RETRY' : 'DROP';
     }
   }
@@ -84,13 +87,19 @@ export class DeadLetterConsumer {
   async consume(envelope: unknown): Promise<DeliveryStatus> {
     try {
       const e = (envelope ?? {}) as { data?: unknown; data_base64?: unknown; topic?: unknown };
-      const bytes = typeof e.data_base64 === 'string' ? Buffer.from(e.data_base64, 'base64') : Buffer.from(JSON.stringify(e.data ?? null));
+      const bytes =
+        typeof e.data_base64 === 'string'
+          ? Buffer.from(e.data_base64, 'base64')
+          : Buffer.from(JSON.stringify(e.data ?? null));
       const text = storableText(bytes);
       const original = text === undefined ? undefined : parseJson(text);
       const interpreted = interpretProductEvent(original);
       const id = (original as { id?: unknown } | undefined)?.id;
       await this.sink.insertDeadLetter({
-        messageId: typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+        messageId:
+          typeof id === 'string' && id.length > 0 && id.length <= 128
+            ? id
+            : `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
         topic: typeof e.topic === 'string' ? e.topic.slice(0, 255) : 'unknown',
         receivedAt: new Date(),
         reason: interpreted.ok ? 'delivery failed after retries (the event itself is valid)' : interpreted.reason,

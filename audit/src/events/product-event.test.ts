@@ -1,8 +1,15 @@
 import { interpretProductEvent } from './product-event';
 import { validData } from '../../test/fixtures';
 
-
-const cloudEvent = (data: unknown) => ({ id: 'ce-1', source: 'catalog', type: 'product.created', specversion: '1.0', datacontenttype: 'application/json', topic: 'products', data });
+const cloudEvent = (data: unknown) => ({
+  id: 'ce-1',
+  source: 'catalog',
+  type: 'product.created',
+  specversion: '1.0',
+  datacontenttype: 'application/json',
+  topic: 'products',
+  data,
+});
 
 describe('interpreting a delivered product event', () => {
   it('maps a valid event to its audit row (UTC time of the change, event data kept as JSON)', () => {

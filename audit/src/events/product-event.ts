@@ -47,14 +47,24 @@ export type Interpretation = { ok: true; row: AuditRow } | { ok: false; reason: 
 
 /** Turns a delivered CloudEvent into the row to write, or says why it is poison. */
 export function interpretProductEvent(ce: unknown): Interpretation {
-  if (typeof ce !== 'object' || ce === null || Array.isArray(ce)) return { ok: false, reason: 'not a CloudEvent object' };
+  if (typeof ce !== 'object' || ce === null || Array.isArray(ce))
+    return { ok: false, reason: 'not a CloudEvent object' };
   const envelope = ce as DeliveredCloudEvent;
   if (envelope.data === undefined) {
-    return { ok: false, reason: envelope.data_base64 !== undefined ? 'binary data, expected JSON' : 'the CloudEvent has no data' };
+    return {
+      ok: false,
+      reason: envelope.data_base64 !== undefined ? 'binary data, expected JSON' : 'the CloudEvent has no data',
+    };
   }
   const parsed = productEventData.safeParse(envelope.data);
   if (!parsed.success) {
-    return { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; ').slice(0, 1000) };
+    return {
+      ok: false,
+      reason: parsed.error.issues
+        .map((i) => `${i.path.join('.') || 'data'}: ${i.message}`)
+        .join('; ')
+        .slice(0, 1000),
+    };
   }
   const data = parsed.data;
   return {

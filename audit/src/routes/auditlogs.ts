@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { Op, WhereOptions } from 'sequelize';
-import { badRequest, HttpProblem, linkNextPage, methodNotAllowed, notFound, parseId, requireJsonBody, validate } from '@portable-dapr/common';
+import {
+  badRequest,
+  HttpProblem,
+  linkNextPage,
+  methodNotAllowed,
+  notFound,
+  parseId,
+  requireJsonBody,
+  validate,
+} from '@portable-dapr/common';
 import type { AuditLog, AuditModels } from '../models';
 import { createAuditLogInput, listQuery, updateAuditLogInput } from './auditlog-input';
 
@@ -23,7 +32,12 @@ export function auditLogsRouter({ models, maxPageSize, allowMutations }: AuditLo
   const query = listQuery(maxPageSize);
 
   const mutable = () => {
-    if (!allowMutations) throw new HttpProblem(403, 'Forbidden', 'the audit trail is append-only; set AUDIT_ALLOW_MUTATIONS=true to allow edits and deletes');
+    if (!allowMutations)
+      throw new HttpProblem(
+        403,
+        'Forbidden',
+        'the audit trail is append-only; set AUDIT_ALLOW_MUTATIONS=true to allow edits and deletes',
+      );
   };
   const find = async (id: number): Promise<AuditLog> => {
     const entry = await AuditLog.findByPk(id);
@@ -37,7 +51,9 @@ export function auditLogsRouter({ models, maxPageSize, allowMutations }: AuditLo
     if (q.eventType) Object.assign(where, { eventType: q.eventType });
     if (q.subjectId) Object.assign(where, { subjectId: q.subjectId });
     if (q.from || q.to) {
-      Object.assign(where, { timeStamp: { ...(q.from ? { [Op.gte]: new Date(q.from) } : {}), ...(q.to ? { [Op.lte]: new Date(q.to) } : {}) } });
+      Object.assign(where, {
+        timeStamp: { ...(q.from ? { [Op.gte]: new Date(q.from) } : {}), ...(q.to ? { [Op.lte]: new Date(q.to) } : {}) },
+      });
     }
     const entries = await AuditLog.findAll({ where, order: [['id', 'ASC']], limit: q.limit, offset: q.offset });
     linkNextPage(req, res, q, entries.length);
@@ -67,7 +83,9 @@ export function auditLogsRouter({ models, maxPageSize, allowMutations }: AuditLo
     const id = parseId(req.params.id);
     const input = validate(updateAuditLogInput, requireJsonBody(req));
     if (input.id !== undefined && input.id !== id) {
-      throw badRequest(`the body's id (${input.id}) differs from the path's (${id})`, [{ field: 'id', message: 'must match the id in the path' }]);
+      throw badRequest(`the body's id (${input.id}) differs from the path's (${id})`, [
+        { field: 'id', message: 'must match the id in the path' },
+      ]);
     }
     const entry = await find(id);
     await entry.update({ logMessage: input.logMessage, timeStamp: new Date(input.timeStamp) });

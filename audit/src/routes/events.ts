@@ -23,7 +23,10 @@ export function eventsRouter(products: ProductEventConsumer, deadLetters: DeadLe
     const entries = (body as { entries?: unknown })?.entries;
     try {
       if (Array.isArray(entries)) {
-        const deliveries: Delivery[] = (entries as BulkEntry[]).map((e, i) => ({ key: typeof e?.entryId === 'string' ? e.entryId : String(i), event: e?.event }));
+        const deliveries: Delivery[] = (entries as BulkEntry[]).map((e, i) => ({
+          key: typeof e?.entryId === 'string' ? e.entryId : String(i),
+          event: e?.event,
+        }));
         const statuses = await products.consume(deliveries);
         res.json({ statuses: deliveries.map((d) => ({ entryId: d.key, status: statuses.get(d.key) ?? 'RETRY' })) });
         return;
@@ -32,7 +35,11 @@ export function eventsRouter(products: ProductEventConsumer, deadLetters: DeadLe
       res.json({ status: statuses.get('single') ?? 'RETRY' });
     } catch (err) {
       logger.error({ err }, 'event route failed unexpectedly; asking for redelivery');
-      res.json(Array.isArray(entries) ? { statuses: (entries as BulkEntry[]).map((e) => ({ entryId: e?.entryId, status: 'RETRY' })) } : { status: 'RETRY' as DeliveryStatus });
+      res.json(
+        Array.isArray(entries)
+          ? { statuses: (entries as BulkEntry[]).map((e) => ({ entryId: e?.entryId, status: 'RETRY' })) }
+          : { status: 'RETRY' as DeliveryStatus },
+      );
     }
   });
 

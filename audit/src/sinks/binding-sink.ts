@@ -32,7 +32,10 @@ export class BindingSink implements AuditSink {
       await this.client.binding.send(this.bindingName, 'exec', undefined, { sql, params: JSON.stringify(params) });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      throw new SinkError(`binding ${this.bindingName} exec failed: ${message}`.slice(0, 2000), !DATA_ERROR.test(message));
+      throw new SinkError(
+        `binding ${this.bindingName} exec failed: ${message}`.slice(0, 2000),
+        !DATA_ERROR.test(message),
+      );
     }
   }
 }

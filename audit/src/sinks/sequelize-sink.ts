@@ -19,7 +19,8 @@ export class SequelizeSink implements AuditSink {
 
   constructor(private readonly models: AuditModels) {
     const dialect = models.AuditLog.sequelize!.getDialect();
-    this.duplicates = dialect === 'mssql' ? 'row-by-row' : dialect === 'mysql' || dialect === 'mariadb' ? 'no-op-update' : 'do-nothing';
+    this.duplicates =
+      dialect === 'mssql' ? 'row-by-row' : dialect === 'mysql' || dialect === 'mariadb' ? 'no-op-update' : 'do-nothing';
   }
 
   async insertAuditLogs(rows: AuditRow[]): Promise<void> {
@@ -45,7 +46,10 @@ export class SequelizeSink implements AuditSink {
     try {
       await fn();
     } catch (err) {
-      throw new SinkError(`database write failed: ${(err as Error).message}`, isTransientDbError(err) || !isDataError(err));
+      throw new SinkError(
+        `database write failed: ${(err as Error).message}`,
+        isTransientDbError(err) || !isDataError(err),
+      );
     }
   }
 }

@@ -14,16 +14,25 @@ describe('binding statements', () => {
   it('sends a batch as one JSON parameter under a statement text that does not grow with the batch', () => {
     for (const engine of ['postgresql', 'mysql'] as const) {
       const [one] = insertAuditLogs(engine, [row('a')]);
-      const [many] = insertAuditLogs(engine, Array.from({ length: 500 }, (_, i) => row(`e${i}`)));
+      const [many] = insertAuditLogs(
+        engine,
+        Array.from({ length: 500 }, (_, i) => row(`e${i}`)),
+      );
       expect(many!.sql).toBe(one!.sql);
       const json = many!.params.find((p) => typeof p === 'string' && p.startsWith('[')) as string;
-      expect((JSON.parse(json) as { event_id: string }[]).map((r) => r.event_id)).toEqual(Array.from({ length: 500 }, (_, i) => `e${i}`));
+      expect((JSON.parse(json) as { event_id: string }[]).map((r) => r.event_id)).toEqual(
+        Array.from({ length: 500 }, (_, i) => `e${i}`),
+      );
     }
   });
 
   it('ignores only duplicate event ids, per engine', () => {
-    expect(insertAuditLogs('postgresql', [row('a')])[0]!.sql).toMatch(/json_to_recordset\(\$1::json\).* ON CONFLICT \(event_id\) DO NOTHING$/);
-    expect(insertAuditLogs('mysql', [row('a')])[0]!.sql).toMatch(/JSON_TABLE\(\?, .* ON DUPLICATE KEY UPDATE event_id = audit_logs\.event_id$/);
+    expect(insertAuditLogs('postgresql', [row('a')])[0]!.sql).toMatch(
+      /json_to_recordset\(\$1::json\).* ON CONFLICT \(event_id\) DO NOTHING$/,
+    );
+    expect(insertAuditLogs('mysql', [row('a')])[0]!.sql).toMatch(
+      /JSON_TABLE\(\?, .* ON DUPLICATE KEY UPDATE event_id = audit_logs\.event_id$/,
+    );
   });
 
   it('formats each row for its engine and stamps the batch with one recording time', () => {
@@ -31,11 +40,21 @@ describe('binding statements', () => {
     const [pg] = insertAuditLogs('postgresql', [row('a')], at);
     expect(pg!.params[1]).toBe('2030-01-01T00:00:00.000Z');
     expect(JSON.parse(pg!.params[0] as string)).toEqual([
-      { event_id: 'a', event_type: 'product.created', source: 'catalog', subject_id: 7, time_stamp: '2026-01-02T03:04:05.678Z', log_message: row('a').logMessage, payload: '{"a":1}' },
+      {
+        event_id: 'a',
+        event_type: 'product.created',
+        source: 'catalog',
+        subject_id: 7,
+        time_stamp: '2026-01-02T03:04:05.678Z',
+        log_message: row('a').logMessage,
+        payload: '{"a":1}',
+      },
     ]);
     const [my] = insertAuditLogs('mysql', [row('a')], at);
     expect(my!.params[0]).toBe('2030-01-01 00:00:00.000');
-    expect((JSON.parse(my!.params[1] as string) as { time_stamp: string }[])[0]!.time_stamp).toBe('2026-01-02 03:04:05.678');
+    expect((JSON.parse(my!.params[1] as string) as { time_stamp: string }[])[0]!.time_stamp).toBe(
+      '2026-01-02 03:04:05.678',
+    );
   });
 
   it("splits a batch whose JSON would exceed daprd's request limit, losing and repeating no row", () => {
@@ -43,7 +62,9 @@ describe('binding statements', () => {
     const rows = Array.from({ length: 12 }, (_, i) => big(`b${i}`));
     const statements = insertAuditLogs('postgresql', rows);
     expect(statements.length).toBeGreaterThan(1);
-    const ids = statements.flatMap((s) => (JSON.parse(s.params[0] as string) as { event_id: string }[]).map((r) => r.event_id));
+    const ids = statements.flatMap((s) =>
+      (JSON.parse(s.params[0] as string) as { event_id: string }[]).map((r) => r.event_id),
+    );
     expect(ids).toEqual(rows.map((r) => r.eventId));
     for (const s of statements) {
       // The body the SDK sends: the statement inside the binding request, the JSON escaped once more.
@@ -57,7 +78,14 @@ describe('binding statements', () => {
       const [{ sql, params }] = insertAuditLogs(engine, [row('a')]) as [{ sql: string; params: unknown[] }];
       expect(sql).not.toContain('DROP');
       expect(params.join()).toContain('DROP TABLE');
-      const dl = insertDeadLetter(engine, { messageId: "x'--", topic: 't', receivedAt: new Date(0), reason: 'r', payload: 'p', payloadEncoding: 'utf8' });
+      const dl = insertDeadLetter(engine, {
+        messageId: "x'--",
+        topic: 't',
+        receivedAt: new Date(0),
+        reason: 'r',
+        payload: 'p',
+        payloadEncoding: 'utf8',
+      });
       expect(dl.sql).not.toContain("x'--");
       expect(dl.params[0]).toBe("x'--");
     }

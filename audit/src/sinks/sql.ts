@@ -20,19 +20,26 @@ export interface Statement {
  * Strings are unpacked as unbounded text: the columns' own limits then refuse an over-long value as a
  * data error instead of the unpacking silently cutting it.
  */
+const AUDIT_INSERT =
+  'INSERT INTO audit_logs (event_id, event_type, source, subject_id, time_stamp, log_message, payload, recorded_at)';
+const AUDIT_SELECT = 'SELECT r.event_id, r.event_type, r.source, r.subject_id, r.time_stamp, r.log_message, r.payload';
 const INSERT_AUDIT_LOGS: Record<BindingEngine, string> = {
-  postgresql:
-    'INSERT INTO audit_logs (event_id, event_type, source, subject_id, time_stamp, log_message, payload, recorded_at) ' +
-    'SELECT r.event_id, r.event_type, r.source, r.subject_id, r.time_stamp, r.log_message, r.payload, $2::timestamptz ' +
-    'FROM json_to_recordset($1::json) AS r(event_id text, event_type text, source text, subject_id integer, time_stamp timestamptz, log_message text, payload text) ' +
+  postgresql: [
+    AUDIT_INSERT,
+    `${AUDIT_SELECT}, $2::timestamptz`,
+    'FROM json_to_recordset($1::json) AS r(event_id text, event_type text, source text, subject_id integer,',
+    'time_stamp timestamptz, log_message text, payload text)',
     'ON CONFLICT (event_id) DO NOTHING',
-  mysql:
-    'INSERT INTO audit_logs (event_id, event_type, source, subject_id, time_stamp, log_message, payload, recorded_at) ' +
-    'SELECT r.event_id, r.event_type, r.source, r.subject_id, r.time_stamp, r.log_message, r.payload, ? ' +
-    "FROM JSON_TABLE(?, '$[*]' COLUMNS (event_id LONGTEXT PATH '$.event_id', event_type LONGTEXT PATH '$.event_type', " +
-    "source LONGTEXT PATH '$.source', subject_id BIGINT PATH '$.subject_id', time_stamp VARCHAR(40) PATH '$.time_stamp', " +
-    "log_message LONGTEXT PATH '$.log_message', payload LONGTEXT PATH '$.payload')) AS r " +
+  ].join(' '),
+  mysql: [
+    AUDIT_INSERT,
+    `${AUDIT_SELECT}, ?`,
+    "FROM JSON_TABLE(?, '$[*]' COLUMNS (event_id LONGTEXT PATH '$.event_id', event_type LONGTEXT PATH '$.event_type',",
+    "source LONGTEXT PATH '$.source', subject_id BIGINT PATH '$.subject_id',",
+    "time_stamp VARCHAR(40) PATH '$.time_stamp',",
+    "log_message LONGTEXT PATH '$.log_message', payload LONGTEXT PATH '$.payload')) AS r",
     'ON DUPLICATE KEY UPDATE event_id = audit_logs.event_id',
+  ].join(' '),
 };
 
 /**
@@ -90,9 +97,20 @@ export function insertAuditLogs(engine: BindingEngine, rows: AuditRow[], recorde
 
 export function insertDeadLetter(engine: BindingEngine, row: DeadLetterRow): Statement {
   const marks = Array.from({ length: 6 }, (_, i) => (engine === 'postgresql' ? `$${i + 1}` : '?')).join(', ');
-  const head = `INSERT INTO dead_letters (message_id, topic, received_at, reason, payload, payload_encoding) VALUES (${marks})`;
+  const columns = 'message_id, topic, received_at, reason, payload, payload_encoding';
+  const head = `INSERT INTO dead_letters (${columns}) VALUES (${marks})`;
   return {
-    sql: engine === 'postgresql' ? `${head} ON CONFLICT (message_id) DO NOTHING` : `${head} ON DUPLICATE KEY UPDATE message_id = message_id`,
-    params: [row.messageId, row.topic, sqlTimestamp(engine, row.receivedAt), row.reason, row.payload, row.payloadEncoding],
+    sql:
+      engine === 'postgresql'
+        ? `${head} ON CONFLICT (message_id) DO NOTHING`
+        : `${head} ON DUPLICATE KEY UPDATE message_id = message_id`,
+    params: [
+      row.messageId,
+      row.topic,
+      sqlTimestamp(engine, row.receivedAt),
+      row.reason,
+      row.payload,
+      row.payloadEncoding,
+    ],
   };
 }

@@ -1,5 +1,3 @@
-import type { Dialect } from 'sequelize';
-
 /*
  * Row locks Sequelize cannot express on every engine (it has no SKIP LOCKED for MySQL/MariaDB and no
  * locks at all for SQL Server), written once per dialect. Table and column names are constants here,
@@ -7,10 +5,13 @@ import type { Dialect } from 'sequelize';
  */
 
 /** The oldest unpublished events, locked for this transaction; rows another relay holds are skipped. */
-export function claimPendingEventsSql(dialect: Dialect | string): string {
+export function claimPendingEventsSql(dialect: string): string {
   switch (dialect) {
     case 'mssql':
-      return 'SELECT TOP (:limit) * FROM outbox_events WITH (UPDLOCK, READPAST, ROWLOCK) WHERE published_at IS NULL ORDER BY seq';
+      return (
+        'SELECT TOP (:limit) * FROM outbox_events WITH (UPDLOCK, READPAST, ROWLOCK) ' +
+        'WHERE published_at IS NULL ORDER BY seq'
+      );
     case 'sqlite':
       return 'SELECT * FROM outbox_events WHERE published_at IS NULL ORDER BY seq LIMIT :limit';
     default: // postgres, mysql 8+, mariadb 10.6+
@@ -22,7 +23,7 @@ export function claimPendingEventsSql(dialect: Dialect | string): string {
  * One product, locked until the transaction ends, so concurrent changes to it commit (and are
  * recorded in the outbox) one after the other.
  */
-export function selectProductForUpdateSql(dialect: Dialect | string): string {
+export function selectProductForUpdateSql(dialect: string): string {
   switch (dialect) {
     case 'mssql':
       return 'SELECT * FROM products WITH (UPDLOCK, ROWLOCK) WHERE id = :id';
@@ -38,6 +39,6 @@ export function selectProductForUpdateSql(dialect: Dialect | string): string {
  * `synchronous_commit`, per transaction): for writes whose loss in a crash is harmless. Other engines
  * have no per-transaction switch; their commits stay durable.
  */
-export function relaxedCommitSql(dialect: Dialect | string): string | undefined {
+export function relaxedCommitSql(dialect: string): string | undefined {
   return dialect === 'postgres' ? 'SET LOCAL synchronous_commit TO OFF' : undefined;
 }

@@ -26,7 +26,14 @@ export function initOutboxEvent(sequelize: Sequelize): typeof OutboxEvent {
   // A subclass per connection: two Sequelize instances in one process (tests, two relays) never share a binding.
   return class extends OutboxEvent {}.init(
     {
-      seq: { type: DataTypes.BIGINT, autoIncrement: true, primaryKey: true, get(this: OutboxEvent) { return Number(this.getDataValue('seq')); } },
+      seq: {
+        type: DataTypes.BIGINT,
+        autoIncrement: true,
+        primaryKey: true,
+        get(this: OutboxEvent) {
+          return Number(this.getDataValue('seq'));
+        },
+      },
       eventId: { type: DataTypes.STRING(36), allowNull: false, unique: true },
       eventType: { type: DataTypes.STRING(40), allowNull: false },
       subjectId: { type: DataTypes.INTEGER, allowNull: false },

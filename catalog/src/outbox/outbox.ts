@@ -11,7 +11,14 @@ export async function recordProductEvent(
 ): Promise<void> {
   const event = productEvent(type, product);
   await outbox.create(
-    { eventId: event.eventId, eventType: event.eventType, subjectId: product.id, payload: JSON.stringify(event), publishedAt: null, lastError: null },
+    {
+      eventId: event.eventId,
+      eventType: event.eventType,
+      subjectId: product.id,
+      payload: JSON.stringify(event),
+      publishedAt: null,
+      lastError: null,
+    },
     { transaction },
   );
 }

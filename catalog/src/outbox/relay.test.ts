@@ -23,7 +23,8 @@ class RecordingPublisher implements EventPublisher {
   async publish(events: OutboxEvent[]): Promise<PublishOutcome> {
     const outcome: PublishOutcome = { published: [], failed: [] };
     for (const e of events) {
-      if (this.failFrom !== undefined && this.published.length >= this.failFrom) outcome.failed.push({ seq: e.seq, error: 'broker down' });
+      if (this.failFrom !== undefined && this.published.length >= this.failFrom)
+        outcome.failed.push({ seq: e.seq, error: 'broker down' });
       else {
         this.published.push(e.eventId);
         outcome.published.push(e.seq);
@@ -42,7 +43,13 @@ describe('outbox relay', () => {
 
   const record = (n: number) =>
     inTransaction(sequelize, async (t) => {
-      for (let i = 1; i <= n; i++) await recordProductEvent(models.OutboxEvent, 'product.created', { id: i, name: `P${i}`, type: 'T', price: i }, t);
+      for (let i = 1; i <= n; i++)
+        await recordProductEvent(
+          models.OutboxEvent,
+          'product.created',
+          { id: i, name: `P${i}`, type: 'T', price: i },
+          t,
+        );
     });
   const eventIds = async () => (await models.OutboxEvent.findAll({ order: [['seq', 'ASC']] })).map((e) => e.eventId);
   const pending = () => models.OutboxEvent.count({ where: { publishedAt: null } });
@@ -52,7 +59,12 @@ describe('outbox relay', () => {
     await migrate(sequelize, migrations, logger);
     models = initModels(sequelize);
     publisher = new RecordingPublisher();
-    relay = new OutboxRelay(sequelize, models.OutboxEvent, publisher, logger, { batchSize: 3, pollMs: 20, maxBackoffMs: 50, retentionHours: 24 });
+    relay = new OutboxRelay(sequelize, models.OutboxEvent, publisher, logger, {
+      batchSize: 3,
+      pollMs: 20,
+      maxBackoffMs: 50,
+      retentionHours: 24,
+    });
   });
   afterEach(async () => {
     await relay.stop(0);

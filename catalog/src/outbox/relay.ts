@@ -82,7 +82,8 @@ export class OutboxRelay {
    * start): while rounds work, asking would add a call to every event's way out.
    */
   async runRound(): Promise<RoundResult> {
-    if (!this.lastRoundWorked && !(await this.publisher.isReady())) return { claimed: 0, published: 0, failed: true, notReady: true };
+    if (!this.lastRoundWorked && !(await this.publisher.isReady()))
+      return { claimed: 0, published: 0, failed: true, notReady: true };
     this.lastRoundWorked = false;
     const round = await inTransaction(this.sequelize, async (transaction) => {
       // Losing this commit in a database crash only republishes its events (consumers deduplicate), so it
@@ -106,10 +107,13 @@ export class OutboxRelay {
         // One statement for the whole batch: the first error stands for all (they nearly always share a cause).
         const [first] = outcome.failed;
         await this.outbox.update(
-          { attempts: literal('attempts + 1') as never, lastError: first!.error },
+          { attempts: literal('attempts + 1'), lastError: first!.error },
           { where: { seq: outcome.failed.map((f) => f.seq) }, transaction },
         );
-        this.logger.warn({ failed: outcome.failed.length, error: first!.error, published: outcome.published.length }, 'publish failed; will retry');
+        this.logger.warn(
+          { failed: outcome.failed.length, error: first!.error, published: outcome.published.length },
+          'publish failed; will retry',
+        );
       }
       return { claimed: events.length, published: outcome.published.length, failed: outcome.failed.length > 0 };
     });
@@ -135,7 +139,8 @@ export class OutboxRelay {
         this.failedRounds++;
         // The first miss is normal at start-up (the sidecar starts after the app); a run of them is not.
         if (this.failedRounds === 1) this.logger.info('outbox relay waiting for the sidecar or broker');
-        else if (this.failedRounds % 20 === 0) this.logger.warn({ failedRounds: this.failedRounds }, 'outbox relay still cannot publish; backing off');
+        else if (this.failedRounds % 20 === 0)
+          this.logger.warn({ failedRounds: this.failedRounds }, 'outbox relay still cannot publish; backing off');
         if (round.notReady) {
           await this.sleep(NOT_READY_PROBE_MS, false);
           continue;

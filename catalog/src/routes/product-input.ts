@@ -6,6 +6,7 @@ import { NAME_MAX, TYPE_MAX } from '../models/product';
 export const PRICE_MAX = 1_000_000_000;
 
 // C0/C1 control characters (NUL cannot even be stored by PostgreSQL) have no place in a name.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 

@@ -1,6 +1,15 @@
 import { Router } from 'express';
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { badRequest, inTransaction, linkNextPage, methodNotAllowed, notFound, parseId, requireJsonBody, validate } from '@portable-dapr/common';
+import {
+  badRequest,
+  inTransaction,
+  linkNextPage,
+  methodNotAllowed,
+  notFound,
+  parseId,
+  requireJsonBody,
+  validate,
+} from '@portable-dapr/common';
 import type { CatalogModels, Product } from '../models';
 import { selectProductForUpdateSql } from '../models/locking';
 import { recordProductEvent } from '../outbox/outbox';
@@ -64,7 +73,9 @@ export function productsRouter({ sequelize, models, maxPageSize, onEventCommitte
     const id = parseId(req.params.id);
     const input = validate(updateProductInput, requireJsonBody(req));
     if (input.id !== undefined && input.id !== id) {
-      throw badRequest(`the body's id (${input.id}) differs from the path's (${id})`, [{ field: 'id', message: 'must match the id in the path' }]);
+      throw badRequest(`the body's id (${input.id}) differs from the path's (${id})`, [
+        { field: 'id', message: 'must match the id in the path' },
+      ]);
     }
     await inTransaction(sequelize, async (transaction) => {
       const product = await lockProduct(id, transaction);
