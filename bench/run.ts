@@ -17,7 +17,7 @@ import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import pino from 'pino';
 import { createSequelize, migrate } from '@portable-dapr/common';
-import { interpretProductEvent } from '../audit/src/events/product-event';
+import { interpretProductEvent } from '../audit/src/events/product-events';
 import { migrations as auditMigrations } from '../audit/src/migrations';
 import { insertAuditLogs } from '../audit/src/sinks/sql';
 import { createTestDatabases, runId } from '../test/support/databases';

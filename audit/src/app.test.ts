@@ -16,15 +16,11 @@ describe('audit API (SQLite)', () => {
   let models: AuditModels;
   const app = (allowMutations = false): Express =>
     createApp({
+      shell: { logger, version: '2.0.0', bodyLimit: '4mb', readiness: {}, isShuttingDown: () => false },
       models,
       sink: new SequelizeSink(models),
-      logger,
-      version: '2.0.0',
-      bodyLimit: '4mb',
       maxPageSize: 50,
       allowMutations,
-      readiness: {},
-      isShuttingDown: () => false,
     });
 
   beforeEach(async () => {

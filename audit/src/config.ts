@@ -25,12 +25,8 @@ export const auditEnvSchema = baseEnvSchema.extend({
   AUDIT_BINDING_ENGINE: z.enum(['postgresql', 'mysql']).optional(),
   /** PUT/DELETE on /api/auditlogs answer 403 unless this is true: the trail is append-only. */
   AUDIT_ALLOW_MUTATIONS: env.booleanFlag(false),
-  MAX_PAGE_SIZE: env.integer(1000, 1, 10_000),
-  /** Largest bulk delivery the event route accepts (Dapr bulk subscribe). */
-  BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb')
-    .default('4mb'),
+  /** Largest bulk delivery the event route accepts (Dapr bulk subscribe; daprd's own limit is 4 MiB). */
+  BODY_LIMIT: env.size('4mb'),
 });
 
 const ENGINE_FOR: Partial<Record<DbDialect, BindingEngine>> = {
@@ -41,10 +37,13 @@ const ENGINE_FOR: Partial<Record<DbDialect, BindingEngine>> = {
 
 export type AuditConfig = ReturnType<typeof loadConfig>;
 
+/** Where consumed events are written, with what that path needs. */
+export type SinkConfig = { kind: 'binding'; bindingName: string; engine: BindingEngine } | { kind: 'sequelize' };
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   const e = parseEnv(auditEnvSchema, source);
-  const bindingEngine = e.AUDIT_BINDING_ENGINE ?? ENGINE_FOR[e.DB_DIALECT];
-  if (e.AUDIT_SINK === 'binding' && !bindingEngine) {
+  const engine = e.AUDIT_BINDING_ENGINE ?? ENGINE_FOR[e.DB_DIALECT];
+  if (e.AUDIT_SINK === 'binding' && !engine) {
     throw new ConfigError([
       `AUDIT_SINK: Dapr has no SQL output binding for DB_DIALECT=${e.DB_DIALECT}; ` +
         'set AUDIT_SINK=sequelize (or AUDIT_BINDING_ENGINE if a binding does reach this database)',
@@ -54,6 +53,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     ...e,
     version: e.SERVICE_VERSION ?? packageVersion(__dirname),
     db: dbConfigFrom(e),
-    bindingEngine: bindingEngine ?? 'postgresql',
+    sink: (e.AUDIT_SINK === 'binding'
+      ? { kind: 'binding', bindingName: e.AUDIT_BINDING_NAME, engine: engine! }
+      : { kind: 'sequelize' }) as SinkConfig,
   };
 }

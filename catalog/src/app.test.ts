@@ -5,7 +5,8 @@ import type { Sequelize } from 'sequelize';
 import { createSequelize, migrate } from '@portable-dapr/common';
 import { createApp } from './app';
 import { migrations } from './migrations';
-import { CatalogModels, initModels } from './models';
+import { CatalogModels, initModels, onEventsCommitted } from './models';
+import { ProductChanges } from './product-changes';
 
 /** The HTTP contract on an in-process SQLite database: fast, and the same code paths as production. */
 describe('catalog API (SQLite)', () => {
@@ -20,16 +21,18 @@ describe('catalog API (SQLite)', () => {
     await migrate(sequelize, migrations, logger);
     models = initModels(sequelize);
     committed = 0;
+    onEventsCommitted(models.OutboxEvent, () => committed++);
     app = createApp({
-      sequelize,
+      shell: {
+        logger,
+        version: '9.9.9',
+        bodyLimit: '1kb',
+        readiness: { database: () => sequelize.authenticate().then(() => undefined) },
+        isShuttingDown: () => false,
+      },
       models,
-      logger,
-      version: '9.9.9',
-      bodyLimit: '1kb',
+      changes: new ProductChanges(sequelize, models),
       maxPageSize: 3,
-      readiness: { database: () => sequelize.authenticate().then(() => undefined) },
-      isShuttingDown: () => false,
-      onEventCommitted: () => committed++,
     });
   });
   afterEach(() => sequelize.close());
@@ -158,16 +161,17 @@ describe('catalog API (SQLite)', () => {
 
   it('requires the dapr-api-token when APP_API_TOKEN is set, but not on health checks', async () => {
     const guarded = createApp({
-      sequelize,
+      shell: {
+        logger,
+        version: '1',
+        appApiToken: 's3cret',
+        bodyLimit: '1kb',
+        readiness: {},
+        isShuttingDown: () => false,
+      },
       models,
-      logger,
-      version: '1',
-      appApiToken: 's3cret',
-      bodyLimit: '1kb',
+      changes: new ProductChanges(sequelize, models),
       maxPageSize: 3,
-      readiness: {},
-      isShuttingDown: () => false,
-      onEventCommitted: () => undefined,
     });
     await request(guarded).get('/api/products').expect(401);
     await request(guarded).get('/api/products').set('dapr-api-token', 'wrong').expect(401);

@@ -20,8 +20,6 @@ export const catalogEnvSchema = baseEnvSchema.extend({
   /** Published events are kept this long for inspection, then deleted. 0 keeps them forever. */
   OUTBOX_RETENTION_HOURS: env.integer(24, 0, 24 * 365),
   RELAY_ENABLED: env.booleanFlag(true),
-  /** Largest page GET /api/products returns; also its default. */
-  MAX_PAGE_SIZE: env.integer(1000, 1, 10_000),
 });
 
 export type CatalogConfig = ReturnType<typeof loadConfig>;

@@ -5,7 +5,7 @@ import { createSequelize, inTransaction, migrate } from '@portable-dapr/common';
 import { createApp } from '../src/app';
 import { migrations } from '../src/migrations';
 import { CatalogModels, initModels, OutboxEvent } from '../src/models';
-import { recordProductEvent } from '../src/outbox/outbox';
+import { ProductChanges, recordProductEvent } from '../src/product-changes';
 import type { EventPublisher, PublishOutcome } from '../src/outbox/publisher';
 import { OutboxRelay } from '../src/outbox/relay';
 import { createTestDatabases } from '../../test/support/databases';
@@ -73,15 +73,10 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
 
   const app = () =>
     createApp({
-      sequelize,
+      shell: { logger, version: '1', bodyLimit: '100kb', readiness: {}, isShuttingDown: () => false },
       models,
-      logger,
-      version: '1',
-      bodyLimit: '100kb',
+      changes: new ProductChanges(sequelize, models),
       maxPageSize: 100,
-      readiness: {},
-      isShuttingDown: () => false,
-      onEventCommitted: () => undefined,
     });
 
   it('keeps the contract and writes exactly one outbox event per change', async () => {

@@ -38,7 +38,14 @@ const integer = (fallback: number, min: number, max: number) =>
     z.number().int().min(min).max(max).default(fallback),
   );
 
-export const env = { optionalString, booleanFlag, integer };
+/** A body size such as `100kb` or `4mb`. */
+const size = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb')
+    .default(fallback);
+
+export const env = { optionalString, booleanFlag, integer, size };
 
 /** Variables every service reads the same way: HTTP, logging, database, sidecar, shutdown. */
 export const baseEnvSchema = z.object({
@@ -61,10 +68,9 @@ export const baseEnvSchema = z.object({
   DAPR_API_TOKEN: optionalString,
   APP_API_TOKEN: optionalString,
   SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
-  BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb')
-    .default('100kb'),
+  BODY_LIMIT: size('100kb'),
+  /** Largest page a list answers; also its default. */
+  MAX_PAGE_SIZE: integer(1000, 1, 10_000),
 });
 
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
@@ -98,7 +104,7 @@ export function parseEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessE
   return result.data;
 }
 
-/** Turns the DB_* variables (the original sample's names) or DATABASE_URL into one database description. */
+/** Turns the DB_* variables (the names existing deployments set) or DATABASE_URL into one database description. */
 export function dbConfigFrom(e: BaseEnv): DbConfig {
   const problems: string[] = [];
   const base = { dialect: e.DB_DIALECT, poolMax: e.DB_POOL_MAX, ssl: e.DB_SSL };

@@ -28,10 +28,10 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, isShuttingD
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    if (isShuttingDown()) return sendProblem(res, new HttpProblem(503, 'Service Unavailable', 'shutting down'));
+    if (isShuttingDown()) return sendProblem(res, new HttpProblem(503, 'shutting down'));
     const results = await Promise.allSettled(Object.entries(checks).map(([name, check]) => withTimeout(name, check)));
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
-    if (failures.length) return sendProblem(res, new HttpProblem(503, 'Service Unavailable', failures.join('; ')));
+    if (failures.length) return sendProblem(res, new HttpProblem(503, failures.join('; ')));
     res.json({ status: 'ready', checks: Object.keys(checks) });
   });
   return router;

@@ -7,3 +7,4 @@ export * from './validation';
 export * from './health';
 export * from './server';
 export * from './dapr';
+export * from './service';

@@ -1,3 +1,4 @@
+import { parseArgs as tokenize } from 'node:util';
 import { DEFAULT_PLAN_OPTIONS, isoDurationSeconds, PlanOptions } from './provision';
 
 export type Command = 'provision' | 'dlq:peek' | 'dlq:replay' | 'help';
@@ -48,17 +49,56 @@ credentials (environment)
 const COMMANDS: Command[] = ['provision', 'dlq:peek', 'dlq:replay', 'help'];
 const ENTITY_NAME = /^[A-Za-z0-9][\w.-]{0,259}$/;
 
-const OPTIONS: Record<string, { value: boolean; commands: Command[] }> = {
-  '--topic': { value: true, commands: ['provision', 'dlq:peek', 'dlq:replay'] },
-  '--deadletter-topic': { value: true, commands: ['provision'] },
-  '--subscription': { value: true, commands: ['provision', 'dlq:peek', 'dlq:replay'] },
-  '--max-delivery-count': { value: true, commands: ['provision'] },
-  '--lock-duration': { value: true, commands: ['provision'] },
-  '--message-ttl': { value: true, commands: ['provision'] },
-  '--max': { value: true, commands: ['dlq:peek', 'dlq:replay'] },
-  '--dry-run': { value: false, commands: ['provision', 'dlq:replay'] },
-  '--json': { value: false, commands: ['dlq:peek'] },
+/** Each option, its type for node's parser, and the commands it applies to. */
+const OPTIONS: Record<string, { type: 'string' | 'boolean'; commands: Command[] }> = {
+  topic: { type: 'string', commands: ['provision', 'dlq:peek', 'dlq:replay'] },
+  'deadletter-topic': { type: 'string', commands: ['provision'] },
+  subscription: { type: 'string', commands: ['provision', 'dlq:peek', 'dlq:replay'] },
+  'max-delivery-count': { type: 'string', commands: ['provision'] },
+  'lock-duration': { type: 'string', commands: ['provision'] },
+  'message-ttl': { type: 'string', commands: ['provision'] },
+  max: { type: 'string', commands: ['dlq:peek', 'dlq:replay'] },
+  'dry-run': { type: 'boolean', commands: ['provision', 'dlq:replay'] },
+  json: { type: 'boolean', commands: ['dlq:peek'] },
+  help: { type: 'boolean', commands: [...COMMANDS] },
 };
+
+/**
+ * The given options, tokenised by node:util's parseArgs (`--name value`, `--name=value`, `-h`); what it
+ * leaves to the caller, checked here: options of another command, repeats, values on flags.
+ */
+function givenOptions(command: Command, args: string[]): Map<string, string | true> {
+  const { tokens } = tokenize({
+    args,
+    options: {
+      ...Object.fromEntries(Object.entries(OPTIONS).map(([name, o]) => [name, { type: o.type }])),
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const given = new Map<string, string | true>();
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new UsageError(`unexpected argument "${token.value}"`);
+    if (token.kind !== 'option') continue;
+    const name = `--${token.name}`;
+    const spec = OPTIONS[token.name];
+    if (!spec) throw new UsageError(`unknown option ${token.rawName}`);
+    if (!spec.commands.includes(command)) throw new UsageError(`${name} does not apply to ${command}`);
+    if (given.has(name)) throw new UsageError(`${name} is given twice`);
+    if (spec.type === 'boolean') {
+      if (token.value !== undefined) throw new UsageError(`${name} takes no value`);
+      given.set(name, true);
+    } else {
+      // An option right after one that takes a value is the user forgetting the value, not the value.
+      if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--')))
+        throw new UsageError(`${name} needs a value`);
+      given.set(name, token.value);
+    }
+  }
+  return given;
+}
 
 function positiveInt(option: string, raw: string, max: number): number {
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max)
@@ -90,27 +130,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
   if (!COMMANDS.includes(first as Command))
     throw new UsageError(`unknown command "${first}" (one of: ${COMMANDS.join(', ')})`);
   const command = first as Command;
-  const given = new Map<string, string | true>();
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    const [name, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg, undefined];
-    if (name === '--help' || name === '-h') return { ...defaults(), command: 'help' };
-    const spec = OPTIONS[name];
-    if (!spec) throw new UsageError(`unknown option ${name}`);
-    if (!spec.commands.includes(command)) throw new UsageError(`${name} does not apply to ${command}`);
-    if (given.has(name)) throw new UsageError(`${name} is given twice`);
-    if (!spec.value) {
-      if (inline !== undefined) throw new UsageError(`${name} takes no value`);
-      given.set(name, true);
-      continue;
-    }
-    const value = inline ?? rest[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--')))
-      throw new UsageError(`${name} needs a value`);
-    given.set(name, value);
-  }
+  const given = givenOptions(command, rest);
+  if (given.has('--help')) return { ...defaults(), command: 'help' };
   const str = (name: string) => given.get(name) as string | undefined;
   const topic = str('--topic') !== undefined ? entity('--topic', str('--topic')!) : DEFAULT_PLAN_OPTIONS.topic;
   const subscription =

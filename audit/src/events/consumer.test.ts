@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { AuditRow } from './product-event';
+import type { AuditRow } from '../sinks/sink';
 import { DeadLetterConsumer, ProductEventConsumer } from './consumer';
 import { AuditSink, DeadLetterRow, SinkError } from '../sinks/sink';
 import { validData } from '../../test/fixtures';

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AuditSink } from '../sinks/sink';
-import { SinkError } from '../sinks/sink';
-import { AuditRow, interpretProductEvent } from './product-event';
+import { AuditRow, AuditSink, SinkError } from '../sinks/sink';
+import { interpretProductEvent } from './product-events';
 
 /** What daprd is told for each message: it acknowledges, redelivers, or dead-letters accordingly. */
 export type DeliveryStatus = 'SUCCESS' | 'RETRY' | 'DROP';

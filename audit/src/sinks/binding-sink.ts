@@ -1,13 +1,7 @@
 import type { DaprClient } from '@dapr/dapr';
-import type { AuditRow } from '../events/product-event';
-import { AuditSink, DeadLetterRow, SinkError } from './sink';
+import { AuditRow, AuditSink, DeadLetterRow, SinkError } from './sink';
+import { isDataErrorMessage } from './data-errors';
 import { BindingEngine, insertAuditLogs, insertDeadLetter, Statement } from './sql';
-
-/**
- * Errors in which the database refused the values themselves (PostgreSQL SQLSTATE classes 22/23,
- * MySQL's data errors): the same event will fail the same way every time.
- */
-const DATA_ERROR = /SQLSTATE (22|23)\d{3}|Error (1048|1264|1265|1292|1366|1406)\b/;
 
 /** Writes through the Dapr SQL output binding (`exec` with `params`). */
 export class BindingSink implements AuditSink {
@@ -34,7 +28,7 @@ export class BindingSink implements AuditSink {
       const message = err instanceof Error ? err.message : String(err);
       throw new SinkError(
         `binding ${this.bindingName} exec failed: ${message}`.slice(0, 2000),
-        !DATA_ERROR.test(message),
+        !isDataErrorMessage(message),
       );
     }
   }

@@ -1,9 +1,8 @@
-import { UniqueConstraintError, ValidationError } from 'sequelize';
-import { isTransientDbError } from '@portable-dapr/common';
+import { UniqueConstraintError } from 'sequelize';
+import { isDataError } from './data-errors';
 
-import type { AuditRow } from '../events/product-event';
 import type { AuditModels } from '../models';
-import { AuditSink, DeadLetterRow, SinkError } from './sink';
+import { AuditRow, AuditSink, DeadLetterRow, SinkError } from './sink';
 
 /**
  * Writes straight through Sequelize, for databases Dapr has no SQL binding for (Azure SQL). Idempotent
@@ -46,10 +45,7 @@ export class SequelizeSink implements AuditSink {
     try {
       await fn();
     } catch (err) {
-      throw new SinkError(
-        `database write failed: ${(err as Error).message}`,
-        isTransientDbError(err) || !isDataError(err),
-      );
+      throw new SinkError(`database write failed: ${(err as Error).message}`, !isDataError(err));
     }
   }
 }
@@ -60,19 +56,4 @@ async function ignoreDuplicate(insert: () => Promise<unknown>): Promise<void> {
   } catch (err) {
     if (!(err instanceof UniqueConstraintError)) throw err;
   }
-}
-
-const MYSQL_DATA_ERRNOS = new Set([1048, 1264, 1265, 1292, 1366, 1406]);
-const MSSQL_DATA_ERRNOS = new Set([241, 242, 515, 2628, 8152]);
-
-/** The database refused the values themselves; anything else (schema, connection) may heal. */
-function isDataError(err: unknown): boolean {
-  if (err instanceof ValidationError) return true;
-  const parent = (err as { parent?: { code?: unknown; errno?: unknown; number?: unknown } }).parent;
-  if (!parent) return false;
-  return (
-    (typeof parent.code === 'string' && /^2[23]\d{3}$/.test(parent.code)) ||
-    MYSQL_DATA_ERRNOS.has(Number(parent.errno)) ||
-    MSSQL_DATA_ERRNOS.has(Number(parent.number))
-  );
 }

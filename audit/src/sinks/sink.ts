@@ -1,4 +1,14 @@
-import type { AuditRow } from '../events/product-event';
+/** One audit row, as every sink writes it. */
+export interface AuditRow {
+  eventId: string;
+  eventType: string;
+  source: string;
+  subjectId: number;
+  timeStamp: Date;
+  logMessage: string;
+  /** The event data, JSON text. */
+  payload: string;
+}
 
 export interface DeadLetterRow {
   messageId: string;

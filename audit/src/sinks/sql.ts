@@ -1,5 +1,4 @@
-import type { AuditRow } from '../events/product-event';
-import type { DeadLetterRow } from './sink';
+import type { AuditRow, DeadLetterRow } from './sink';
 
 /**
  * Statements for the Dapr SQL output bindings, one text per engine: `bindings.postgresql` takes $n

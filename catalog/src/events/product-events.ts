@@ -3,7 +3,7 @@ import type { ProductDto } from '../models';
 
 /**
  * The events the catalog publishes on its product topic, one per change. Dapr wraps the data in a
- * CloudEvent whose id, type, source and subject are set from it (see outbox/relay.ts).
+ * CloudEvent whose id, type, source and subject are set from it (outbox/publisher.ts).
  */
 export const PRODUCT_EVENT_TYPES = ['product.created', 'product.updated', 'product.deleted'] as const;
 export type ProductEventType = (typeof PRODUCT_EVENT_TYPES)[number];
@@ -16,7 +16,7 @@ export interface ProductEventData {
   /** When the change was made (UTC, ISO-8601). */
   occurredAt: string;
   product: ProductDto;
-  /** The original sample's human-readable audit text. */
+  /** The human-readable audit text, worded as the .NET service wrote it so existing readers keep working. */
   message: string;
 }
 

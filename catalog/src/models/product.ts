@@ -9,7 +9,7 @@ export class Product extends Model<InferAttributes<Product>, InferCreationAttrib
   declare type: string;
   declare price: number;
 
-  /** The API's JSON shape, the original sample's contract. */
+  /** The API's JSON shape, kept field for field so existing clients keep working. */
   toDto(): ProductDto {
     return { id: this.id, name: this.name, type: this.type, price: this.price };
   }

@@ -4,7 +4,7 @@ import { createSequelize, inTransaction, migrate } from '@portable-dapr/common';
 import { waitUntil } from '../../../test/support/wait';
 import { migrations } from '../migrations';
 import { CatalogModels, initModels, OutboxEvent } from '../models';
-import { recordProductEvent } from './outbox';
+import { recordProductEvent } from '../product-changes';
 import type { EventPublisher, PublishOutcome } from './publisher';
 import { OutboxRelay } from './relay';
 

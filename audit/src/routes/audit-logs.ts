@@ -12,7 +12,7 @@ import {
   validate,
 } from '@portable-dapr/common';
 import type { AuditLog, AuditModels } from '../models';
-import { createAuditLogInput, listQuery, updateAuditLogInput } from './auditlog-input';
+import { createAuditLogInput, listQuery, updateAuditLogInput } from './audit-log-input';
 
 export interface AuditLogsDeps {
   models: AuditModels;
@@ -23,7 +23,7 @@ export interface AuditLogsDeps {
 const MANUAL_SOURCE = 'api';
 
 /**
- * The AuditLogs API: the original's routes and status codes, append-only by default (PUT and DELETE
+ * The AuditLogs API, with the routes and status codes existing clients use, append-only by default (PUT and DELETE
  * answer 403 unless AUDIT_ALLOW_MUTATIONS=true).
  */
 export function auditLogsRouter({ models, maxPageSize, allowMutations }: AuditLogsDeps): Router {
@@ -35,7 +35,6 @@ export function auditLogsRouter({ models, maxPageSize, allowMutations }: AuditLo
     if (!allowMutations)
       throw new HttpProblem(
         403,
-        'Forbidden',
         'the audit trail is append-only; set AUDIT_ALLOW_MUTATIONS=true to allow edits and deletes',
       );
   };

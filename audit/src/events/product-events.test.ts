@@ -1,4 +1,4 @@
-import { interpretProductEvent } from './product-event';
+import { interpretProductEvent } from './product-events';
 import { validData } from '../../test/fixtures';
 
 const cloudEvent = (data: unknown) => ({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuditRow } from '../sinks/sink';
 
 /**
  * The catalog's product events as this service accepts them (see catalog/src/events). Unknown extra
@@ -29,18 +30,6 @@ export interface DeliveredCloudEvent {
   topic?: unknown;
   data?: unknown;
   data_base64?: unknown;
-}
-
-/** One audit row, as every sink writes it. */
-export interface AuditRow {
-  eventId: string;
-  eventType: string;
-  source: string;
-  subjectId: number;
-  timeStamp: Date;
-  logMessage: string;
-  /** The event data, JSON text. */
-  payload: string;
 }
 
 export type Interpretation = { ok: true; row: AuditRow } | { ok: false; reason: string };

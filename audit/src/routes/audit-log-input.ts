@@ -16,7 +16,7 @@ const timeStamp = z.iso.datetime({
   error: 'must be an ISO-8601 date-time with a zone, e.g. 2024-05-01T12:00:00Z',
 });
 
-/** A hand-written entry (the original's POST): a message, optionally when and about what. */
+/** A hand-written entry (POST, kept for existing clients): a message, optionally when and about what. */
 export const createAuditLogInput = z.strictObject({
   id: z.literal(0, { error: 'is assigned by the server; leave it out' }).optional(),
   logMessage,

@@ -2,7 +2,8 @@ import express from 'express';
 import pino from 'pino';
 import { ConnectionAcquireTimeoutError, ConnectionError } from 'sequelize';
 import request from 'supertest';
-import { errorHandler, PROBLEM_CONTENT_TYPE } from './http';
+import { errorHandler } from './errors';
+import { PROBLEM_CONTENT_TYPE } from './problem';
 
 function appThrowing(err: Error) {
   const lines: { level: number; msg: string }[] = [];
@@ -19,6 +20,19 @@ function appThrowing(err: Error) {
 }
 
 describe('the error handler', () => {
+  it("titles each problem with its status's standard reason phrase", async () => {
+    for (const [status, title] of [
+      [404, 'Not Found'],
+      [409, 'Conflict'],
+      [413, 'Payload Too Large'],
+      [422, 'Unprocessable Entity'],
+    ] as const) {
+      const { app } = appThrowing(Object.assign(new Error('refused'), { status }));
+      const res = await request(app).get('/x');
+      expect([res.status, res.body.title]).toEqual([status, title]);
+    }
+  });
+
   it('answers 503 with Retry-After when no database connection could be had', async () => {
     const { app, lines } = appThrowing(
       new ConnectionAcquireTimeoutError(new ConnectionError(new Error('pool exhausted'))),

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Logger } from 'pino';
 import type { DeadLetterConsumer, Delivery, DeliveryStatus, ProductEventConsumer } from '../events/consumer';
 
-/** The routes the declarative Subscriptions in components/subscription.yaml point daprd at. */
+/** The routes the declarative Subscriptions (components/shared/subscription.yaml) point daprd at. */
 export const PRODUCT_EVENTS_ROUTE = '/events/products';
 export const DEAD_LETTER_ROUTE = '/events/products-deadletter';
 
@@ -21,12 +21,15 @@ export function eventsRouter(products: ProductEventConsumer, deadLetters: DeadLe
   router.post(PRODUCT_EVENTS_ROUTE, async (req, res) => {
     const body: unknown = req.body;
     const entries = (body as { entries?: unknown })?.entries;
-    try {
-      if (Array.isArray(entries)) {
-        const deliveries: Delivery[] = (entries as BulkEntry[]).map((e, i) => ({
+    // Each entry's id, or its position when daprd sent none: the same key in the success and error answers.
+    const deliveries: Delivery[] = Array.isArray(entries)
+      ? (entries as BulkEntry[]).map((e, i) => ({
           key: typeof e?.entryId === 'string' ? e.entryId : String(i),
           event: e?.event,
-        }));
+        }))
+      : [];
+    try {
+      if (Array.isArray(entries)) {
         const statuses = await products.consume(deliveries);
         res.json({ statuses: deliveries.map((d) => ({ entryId: d.key, status: statuses.get(d.key) ?? 'RETRY' })) });
         return;
@@ -37,7 +40,7 @@ export function eventsRouter(products: ProductEventConsumer, deadLetters: DeadLe
       logger.error({ err }, 'event route failed unexpectedly; asking for redelivery');
       res.json(
         Array.isArray(entries)
-          ? { statuses: (entries as BulkEntry[]).map((e) => ({ entryId: e?.entryId, status: 'RETRY' })) }
+          ? { statuses: deliveries.map((d) => ({ entryId: d.key, status: 'RETRY' })) }
           : { status: 'RETRY' as DeliveryStatus },
       );
     }

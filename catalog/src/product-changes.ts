@@ -1,0 +1,88 @@
+import { QueryTypes, Sequelize, Transaction } from 'sequelize';
+import { inTransaction, notFound } from '@portable-dapr/common';
+import { productEvent, ProductEventType } from './events/product-events';
+import type { CatalogModels, Product, ProductDto } from './models';
+import { selectProductForUpdateSql } from './models/locking';
+
+export interface ProductFields {
+  name: string;
+  type: string;
+  price: number;
+}
+
+/**
+ * Every change to a product, each committed in one transaction with the event that tells the audit
+ * service about it (the outbox row the relay publishes). Changes to one product are serialised by a row
+ * lock, so their events are recorded in the order they commit.
+ */
+export class ProductChanges {
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly models: CatalogModels,
+  ) {}
+
+  create(fields: ProductFields): Promise<Product> {
+    return inTransaction(this.sequelize, async (transaction) => {
+      const created = await this.models.Product.create(fields, { transaction });
+      await this.record('product.created', created.toDto(), transaction);
+      return created;
+    });
+  }
+
+  /** Throws a 404 problem when the product does not exist. */
+  update(id: number, fields: ProductFields): Promise<Product> {
+    return inTransaction(this.sequelize, async (transaction) => {
+      const product = await this.lock(id, transaction);
+      await product.update(fields, { transaction });
+      await this.record('product.updated', product.toDto(), transaction);
+      return product;
+    });
+  }
+
+  /** Throws a 404 problem when the product does not exist; answers the deleted product. */
+  remove(id: number): Promise<Product> {
+    return inTransaction(this.sequelize, async (transaction) => {
+      const product = await this.lock(id, transaction);
+      await product.destroy({ transaction });
+      await this.record('product.deleted', product.toDto(), transaction);
+      return product;
+    });
+  }
+
+  private async lock(id: number, transaction: Transaction): Promise<Product> {
+    const [row] = await this.sequelize.query<Product>(selectProductForUpdateSql(this.sequelize.getDialect()), {
+      replacements: { id },
+      model: this.models.Product,
+      mapToModel: true,
+      type: QueryTypes.SELECT,
+      transaction,
+    });
+    if (!row) throw notFound(`product ${id} does not exist`);
+    return row;
+  }
+
+  private async record(type: ProductEventType, product: ProductDto, transaction: Transaction): Promise<void> {
+    await recordProductEvent(this.models.OutboxEvent, type, product, transaction);
+  }
+}
+
+/** Records the event of a product change inside the caller's transaction (the outbox row). */
+export async function recordProductEvent(
+  outbox: CatalogModels['OutboxEvent'],
+  type: ProductEventType,
+  product: ProductDto,
+  transaction: Transaction,
+): Promise<void> {
+  const event = productEvent(type, product);
+  await outbox.create(
+    {
+      eventId: event.eventId,
+      eventType: event.eventType,
+      subjectId: product.id,
+      payload: JSON.stringify(event),
+      publishedAt: null,
+      lastError: null,
+    },
+    { transaction },
+  );
+}
