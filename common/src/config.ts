@@ -32,6 +32,12 @@ const booleanFlag = (fallback: boolean) =>
       .optional()
       .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1')),
   );
+/** An optional whole number within bounds (no default: absent means "use the dialect's own"). */
+const optionalInteger = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (v === '' || v === undefined ? undefined : Number(v)),
+    z.number().int().min(min).max(max).optional(),
+  );
 const integer = (fallback: number, min: number, max: number) =>
   z.preprocess(
     (v) => (v === '' || v === undefined ? undefined : Number(v)),
@@ -55,7 +61,7 @@ export const baseEnvSchema = z.object({
   DB_DIALECT: z.enum(DB_DIALECTS).default('postgres'),
   DATABASE_URL: optionalString,
   DB_SERVER: optionalString,
-  DB_PORT: optionalString,
+  DB_PORT: optionalInteger(1, 65535),
   DB_NAME: optionalString,
   DB_USER: optionalString,
   DB_PASSWORD: optionalString,
@@ -122,11 +128,10 @@ export function dbConfigFrom(e: BaseEnv): DbConfig {
   }
   if (!e.DB_SERVER) problems.push(`DB_SERVER: required for DB_DIALECT=${e.DB_DIALECT} (or set DATABASE_URL)`);
   if (!e.DB_NAME) problems.push(`DB_NAME: required for DB_DIALECT=${e.DB_DIALECT} (or set DATABASE_URL)`);
-  const port = e.DB_PORT === undefined ? DEFAULT_DB_PORTS[e.DB_DIALECT] : Number(e.DB_PORT);
-  if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535)
-    problems.push('DB_PORT: must be a port number');
+  const port = e.DB_PORT ?? DEFAULT_DB_PORTS[e.DB_DIALECT];
+  if (port === undefined) problems.push(`DB_PORT: required for DB_DIALECT=${e.DB_DIALECT}`);
   if (problems.length) throw new ConfigError(problems);
-  return { ...base, host: e.DB_SERVER, port, database: e.DB_NAME, user: e.DB_USER, password: e.DB_PASSWORD };
+  return { ...base, host: e.DB_SERVER, port: port!, database: e.DB_NAME, user: e.DB_USER, password: e.DB_PASSWORD };
 }
 
 /** The version in the service's package.json (one level above `src/` or `dist/`). */
