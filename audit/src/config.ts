@@ -2,11 +2,11 @@ import { z } from 'zod';
 import {
   baseEnvSchema,
   ConfigError,
-  dbConfigFrom,
   DbDialect,
   env,
-  packageVersion,
   parseEnv,
+  ServiceConfig,
+  serviceConfigFrom,
 } from '@portable-dapr/common';
 import type { BindingEngine } from './sinks/sql';
 
@@ -35,12 +35,16 @@ const ENGINE_FOR: Partial<Record<DbDialect, BindingEngine>> = {
   mysql: 'mysql',
 };
 
-export type AuditConfig = ReturnType<typeof loadConfig>;
-
 /** Where consumed events are written, with what that path needs. */
 export type SinkConfig = { kind: 'binding'; bindingName: string; engine: BindingEngine } | { kind: 'sequelize' };
 
-export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
+export interface AuditConfig extends ServiceConfig {
+  sink: SinkConfig;
+  /** PUT/DELETE on /api/auditlogs allowed (AUDIT_ALLOW_MUTATIONS). */
+  allowMutations: boolean;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AuditConfig {
   const e = parseEnv(auditEnvSchema, source);
   const engine = e.AUDIT_BINDING_ENGINE ?? ENGINE_FOR[e.DB_DIALECT];
   if (e.AUDIT_SINK === 'binding' && !engine) {
@@ -50,11 +54,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     ]);
   }
   return {
-    ...e,
-    version: e.SERVICE_VERSION ?? packageVersion(__dirname),
-    db: dbConfigFrom(e),
-    sink: (e.AUDIT_SINK === 'binding'
-      ? { kind: 'binding', bindingName: e.AUDIT_BINDING_NAME, engine: engine! }
-      : { kind: 'sequelize' }) as SinkConfig,
+    ...serviceConfigFrom(e, __dirname),
+    sink:
+      e.AUDIT_SINK === 'binding'
+        ? { kind: 'binding', bindingName: e.AUDIT_BINDING_NAME, engine: engine! }
+        : { kind: 'sequelize' },
+    allowMutations: e.AUDIT_ALLOW_MUTATIONS,
   };
 }

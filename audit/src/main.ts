@@ -23,8 +23,8 @@ runService('audit', {
         shell,
         models,
         sink: createSink(config.sink, dapr, models),
-        maxPageSize: config.MAX_PAGE_SIZE,
-        allowMutations: config.AUDIT_ALLOW_MUTATIONS,
+        maxPageSize: config.maxPageSize,
+        allowMutations: config.allowMutations,
       }),
       describe: { sink: config.sink },
     };

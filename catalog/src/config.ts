@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, dbConfigFrom, env, packageVersion, parseEnv } from '@portable-dapr/common';
+import { baseEnvSchema, env, parseEnv, ServiceConfig, serviceConfigFrom } from '@portable-dapr/common';
 
 export const catalogEnvSchema = baseEnvSchema.extend({
   PORT: env.integer(5001, 1, 65535),
@@ -22,9 +22,22 @@ export const catalogEnvSchema = baseEnvSchema.extend({
   RELAY_ENABLED: env.booleanFlag(true),
 });
 
-export type CatalogConfig = ReturnType<typeof loadConfig>;
+export interface CatalogConfig extends ServiceConfig {
+  pubsub: { name: string; topic: string };
+  relay: { enabled: boolean; batchSize: number; pollMs: number; maxBackoffMs: number; retentionHours: number };
+}
 
-export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): CatalogConfig {
   const e = parseEnv(catalogEnvSchema, source);
-  return { ...e, version: e.SERVICE_VERSION ?? packageVersion(__dirname), db: dbConfigFrom(e) };
+  return {
+    ...serviceConfigFrom(e, __dirname),
+    pubsub: { name: e.PUBSUB_NAME, topic: e.PUBSUB_TOPIC },
+    relay: {
+      enabled: e.RELAY_ENABLED,
+      batchSize: e.RELAY_BATCH_SIZE,
+      pollMs: e.RELAY_POLL_MS,
+      maxBackoffMs: e.RELAY_MAX_BACKOFF_MS,
+      retentionHours: e.OUTBOX_RETENTION_HOURS,
+    },
+  };
 }

@@ -13,20 +13,16 @@ runService('catalog', {
   migrations,
   start: ({ config, logger, sequelize, dapr, shell }) => {
     const models = initModels(sequelize);
-    const publisher = new DaprEventPublisher(dapr, config.PUBSUB_NAME, config.PUBSUB_TOPIC, sidecarCheck(config));
-    const relay = new OutboxRelay(sequelize, models.OutboxEvent, publisher, logger, {
-      batchSize: config.RELAY_BATCH_SIZE,
-      pollMs: config.RELAY_POLL_MS,
-      maxBackoffMs: config.RELAY_MAX_BACKOFF_MS,
-      retentionHours: config.OUTBOX_RETENTION_HOURS,
-    });
+    const { pubsub, relay: relayConfig } = config;
+    const publisher = new DaprEventPublisher(dapr, pubsub.name, pubsub.topic, sidecarCheck(config.sidecar));
+    const relay = new OutboxRelay(sequelize, models.OutboxEvent, publisher, logger, relayConfig);
     onEventsCommitted(models.OutboxEvent, () => relay.wake());
     const changes = new ProductChanges(sequelize, models);
     return {
-      app: createApp({ shell, models, changes, maxPageSize: config.MAX_PAGE_SIZE }),
-      describe: { pubsub: config.PUBSUB_NAME, topic: config.PUBSUB_TOPIC, relay: config.RELAY_ENABLED },
+      app: createApp({ shell, models, changes, maxPageSize: config.maxPageSize }),
+      describe: { pubsub: pubsub.name, topic: pubsub.topic, relay: relayConfig.enabled },
       afterListen: () => {
-        if (config.RELAY_ENABLED) relay.start();
+        if (relayConfig.enabled) relay.start();
       },
       beforeClose: (timeoutMs) => relay.stop(timeoutMs),
     };

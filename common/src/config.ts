@@ -138,3 +138,41 @@ export function dbConfigFrom(e: BaseEnv): DbConfig {
 export function packageVersion(serviceDir: string): string {
   return (JSON.parse(readFileSync(join(serviceDir, '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
+
+/** The sidecar this process talks to. */
+export interface SidecarConfig {
+  host: string;
+  httpPort: number;
+  /** Sent on every call when daprd requires it (DAPR_API_TOKEN). */
+  apiToken?: string;
+}
+
+/** What every service reads the same way, typed and named for the code (the variables stay as documented). */
+export interface ServiceConfig {
+  port: number;
+  logLevel: BaseEnv['LOG_LEVEL'];
+  version: string;
+  db: DbConfig;
+  migrateOnStart: boolean;
+  sidecar: SidecarConfig;
+  appApiToken?: string;
+  shutdownTimeoutMs: number;
+  bodyLimit: string;
+  maxPageSize: number;
+}
+
+/** The shared part of a service's configuration; `serviceDir` finds its package.json for the version. */
+export function serviceConfigFrom(e: BaseEnv, serviceDir: string): ServiceConfig {
+  return {
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    version: e.SERVICE_VERSION ?? packageVersion(serviceDir),
+    db: dbConfigFrom(e),
+    migrateOnStart: e.MIGRATE_ON_START,
+    sidecar: { host: e.DAPR_HOST, httpPort: e.DAPR_HTTP_PORT, apiToken: e.DAPR_API_TOKEN },
+    appApiToken: e.APP_API_TOKEN,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    bodyLimit: e.BODY_LIMIT,
+    maxPageSize: e.MAX_PAGE_SIZE,
+  };
+}

@@ -1,11 +1,6 @@
 import { CommunicationProtocolEnum, DaprClient, LogLevel } from '@dapr/dapr';
 import type { Logger } from 'pino';
-
-export interface SidecarConfig {
-  DAPR_HOST: string;
-  DAPR_HTTP_PORT: number;
-  DAPR_API_TOKEN?: string;
-}
+import type { SidecarConfig } from './config';
 
 /**
  * One HTTP client to the sidecar for the whole process, with keep-alive so every call reuses a pooled
@@ -13,11 +8,11 @@ export interface SidecarConfig {
  */
 export function createDaprClient(config: SidecarConfig, logger: Logger): DaprClient {
   return new DaprClient({
-    daprHost: config.DAPR_HOST,
-    daprPort: String(config.DAPR_HTTP_PORT),
+    daprHost: config.host,
+    daprPort: String(config.httpPort),
     communicationProtocol: CommunicationProtocolEnum.HTTP,
     isKeepAlive: true,
-    daprApiToken: config.DAPR_API_TOKEN,
+    daprApiToken: config.apiToken,
     logger: { level: LogLevel.Error, service: new SdkLogService(logger) },
   });
 }
@@ -47,7 +42,7 @@ class SdkLogService {
  * A plain request on purpose: the SDK's health call first waits up to a minute for the sidecar.
  */
 export function sidecarCheck(config: SidecarConfig): () => Promise<void> {
-  const url = `http://${config.DAPR_HOST}:${config.DAPR_HTTP_PORT}/v1.0/healthz/outbound`;
+  const url = `http://${config.host}:${config.httpPort}/v1.0/healthz/outbound`;
   return async () => {
     const res = await fetch(url, { signal: AbortSignal.timeout(1_500) });
     if (res.status !== 204) throw new Error(`sidecar answered ${res.status}`);

@@ -2,7 +2,7 @@ import express, { Express } from 'express';
 import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
 import type { DaprClient } from '@dapr/dapr';
-import type { BaseEnv, DbConfig } from './config';
+import type { ServiceConfig } from './config';
 import { createDaprClient, sidecarCheck } from './dapr';
 import { createSequelize } from './db';
 import { healthRoutes, ReadinessCheck } from './health';
@@ -19,9 +19,6 @@ import {
 import { createLogger } from './logger';
 import { Migration, prepareDatabase, runMigrations } from './migrations';
 import { listen, onTerminate, runMain } from './server';
-
-/** What every service's configuration has: the shared variables, the database and the version. */
-export type ServiceConfig = BaseEnv & { db: DbConfig; version: string };
 
 /** What the shared middleware needs to know about the service. */
 export interface ServiceShell {
@@ -91,28 +88,28 @@ export function runService<C extends ServiceConfig>(
 ): void {
   runMain(async () => {
     const config = spec.loadConfig();
-    const logger = createLogger(name, config.LOG_LEVEL);
+    const logger = createLogger(name, config.logLevel);
     const sequelize = createSequelize(config.db, logger);
-    await prepareDatabase(sequelize, spec.migrations, config.MIGRATE_ON_START, logger);
-    const dapr = createDaprClient(config, logger);
+    await prepareDatabase(sequelize, spec.migrations, config.migrateOnStart, logger);
+    const dapr = createDaprClient(config.sidecar, logger);
     let shuttingDown = false;
     const shell: ServiceShell = {
       logger,
       version: config.version,
-      appApiToken: config.APP_API_TOKEN,
-      bodyLimit: config.BODY_LIMIT,
-      readiness: { database: () => sequelize.authenticate(), sidecar: sidecarCheck(config) },
+      appApiToken: config.appApiToken,
+      bodyLimit: config.bodyLimit,
+      readiness: { database: () => sequelize.authenticate(), sidecar: sidecarCheck(config.sidecar) },
       isShuttingDown: () => shuttingDown,
     };
     const service = await spec.start({ config, logger, sequelize, dapr, shell });
-    const server = await listen(service.app, config.PORT);
+    const server = await listen(service.app, config.port);
     service.afterListen?.();
     logger.info({ port: server.port, version: config.version, ...service.describe }, `${name} listening`);
 
     onTerminate(logger, async () => {
       shuttingDown = true;
-      await server.close(config.SHUTDOWN_TIMEOUT_MS);
-      await service.beforeClose?.(config.SHUTDOWN_TIMEOUT_MS);
+      await server.close(config.shutdownTimeoutMs);
+      await service.beforeClose?.(config.shutdownTimeoutMs);
       await dapr.stop();
       await sequelize.close();
     });
@@ -123,7 +120,7 @@ export function runService<C extends ServiceConfig>(
 export function runMigrateCommand(name: string, loadConfig: () => ServiceConfig, migrations: Migration[]): void {
   runMain(async () => {
     const config = loadConfig();
-    const logger = createLogger(`${name}-migrate`, config.LOG_LEVEL);
+    const logger = createLogger(`${name}-migrate`, config.logLevel);
     await runMigrations(createSequelize(config.db, logger), migrations, logger);
   });
 }
