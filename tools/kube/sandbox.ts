@@ -125,8 +125,11 @@ export class NamespaceSandbox implements Sandbox {
   isolated(cmd: Command, files: PrivateFiles, uid: number): Command {
     const script = [
       'set -e',
-      'var_run=$1 hosts=$2',
-      'shift 2',
+      'var_run=$1 hosts=$2 program=$3',
+      'shift 3',
+      // The program is run from a descriptor opened before the mounts: an emptyDir (the operator's /tmp)
+      // may hide the folder it lives in, as it does for a clone under /tmp.
+      'exec 9<"$program"',
       // /var/run is a symlink to /run on most systems: mount follows it.
       'mount -t tmpfs -o size=4m,mode=0755 tmpfs /var/run',
       'cp -R "$var_run"/. /var/run/',
@@ -135,7 +138,7 @@ export class NamespaceSandbox implements Sandbox {
       'shift',
       `exec unshare --user --map-user=${uid} --map-group=${uid} -- "$@"`,
     ].join('\n');
-    const inner = diesWithParent(cmd);
+    const inner = diesWithParent({ ...cmd, command: '/proc/self/fd/9' });
     return this.enter({
       command: 'unshare',
       args: [
@@ -149,6 +152,7 @@ export class NamespaceSandbox implements Sandbox {
         'sh',
         files.varRun,
         files.hosts,
+        cmd.command,
         ...files.emptyDirs,
         '--',
         inner.command,
