@@ -6,7 +6,7 @@ import { daprHome, PROJECT_ROOT } from '../../tools/dapr/versions';
 import { ManagedProcess } from '../../tools/stack/process';
 import { runId } from '../support/databases';
 import { stackPerTest } from '../support/lifecycle';
-import { freePort } from '../../tools/stack/ports';
+import { freePorts } from '../../tools/stack/ports';
 import { settledEntries } from '../support/scenario';
 import { waitUntil } from '../support/wait';
 
@@ -66,7 +66,7 @@ describe('reliability: who may call', () => {
       join(dir, 'config.yaml'),
       'apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: daprsystem\nspec:\n  mtls:\n    enabled: true\n',
     );
-    const [sentryPort, healthPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [sentryPort, healthPort, metricsPort] = await freePorts(3);
     const sentry = new ManagedProcess({
       name: 'sentry',
       command: sentryBin,
@@ -121,7 +121,7 @@ describe('reliability: who may call', () => {
 
     // Another app id with the same components and configuration, started like the others' sidecars.
     const catalog = stack.node('catalog');
-    const [http, grpc, internal, metrics] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [http, grpc, internal, metrics] = await freePorts(4);
     const args = catalog.daprd.args.slice();
     const set = (flag: string, value: string) => (args[args.indexOf(flag) + 1] = value);
     set('--app-id', 'intruder');

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../stack/ports';
+import { freePorts } from '../stack/ports';
 import { waitUntil } from '../../test/support/wait';
 import { DAPR_RUNTIME_VERSION, daprHome, PROJECT_ROOT } from './versions';
 
@@ -44,7 +44,7 @@ describe('project-local Dapr runtime', () => {
         '  metadata: [{ name: connectionString, value: "host=127.0.0.1 port=5432 user=postgres dbname=postgres" }]',
       ].join('\n'),
     );
-    const [http, grpc, internal, metrics] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [http, grpc, internal, metrics] = await freePorts(4);
     const daprd = spawn(
       paths.daprd,
       [

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { capture } from '../dapr/progress';
 import { daprHome, GO_BUILD_MODULE, DAPR_RUNTIME_VERSION } from '../dapr/versions';
-import { freePort } from '../stack/ports';
+import { freePorts } from '../stack/ports';
 import { ManagedProcess } from '../stack/process';
 import { startDaprControlPlane } from './dapr-control-plane';
 import { makePki, Pki } from './pki';
@@ -66,7 +66,7 @@ export interface Ports {
 const NAMESPACE_PORTS: Ports = { etcd: 2379, etcdPeer: 2380, apiserver: 6443 };
 
 const hostPorts = async (): Promise<Ports> => {
-  const [etcd, etcdPeer, apiserver] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [etcd, etcdPeer, apiserver] = (await freePorts(3)) as [number, number, number];
   return { etcd, etcdPeer, apiserver };
 };
 

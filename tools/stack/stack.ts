@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { DAPR_RUNTIME_VERSION, PROJECT_ROOT } from '../dapr/versions';
 import { appInvocation, CLI_SENTRY_ADDRESS, CliContext, daprdInvocation, Invocation } from './cli-model';
 import { localSecrets, secretsFileOf, writeSecretsFile } from './local-state';
-import { freePort } from './ports';
+import { freePorts } from './ports';
 import { ManagedProcess } from './process';
 import { editResourceFolders, ResourceEdits } from './resources';
 import { readRunFile, ResolvedApp, resolveRunFile, RunFile, RunFileApp } from './run-file';
@@ -256,10 +256,9 @@ function mirrorAppDir(appDir: string, baseDir: string, root: string): string {
   return mirror;
 }
 
-const freePorts = async () => {
-  const [appPort, daprHTTPPort, daprGRPCPort, daprInternalGRPCPort, metricsPort] = await Promise.all(
-    Array.from({ length: 5 }, freePort),
-  );
+/** An app's five ports, distinct from every port already handed to this stack (`taken`). */
+const appPorts = async (taken: Set<number>) => {
+  const [appPort, daprHTTPPort, daprGRPCPort, daprInternalGRPCPort, metricsPort] = await freePorts(5, taken);
   return { appPort, daprHTTPPort, daprGRPCPort, daprInternalGRPCPort, metricsPort };
 };
 
@@ -276,6 +275,12 @@ async function stackRunFile(
   const wanted = o.apps ?? ['catalog', 'audit'];
   const apps: RunFileApp[] = [];
   const names: string[] = [];
+  // Ports the run file fixes are someone's too: a free port drawn for a replica must not be one of them.
+  const taken = new Set<number>(
+    runFile.apps
+      .flatMap((a) => [a.appPort, a.daprHTTPPort, a.daprGRPCPort, a.daprInternalGRPCPort, a.metricsPort])
+      .filter((p): p is number => typeof p === 'number'),
+  );
   for (const app of runFile.apps) {
     const id = app.appID as AppId;
     if (!wanted.includes(id)) continue;
@@ -289,7 +294,7 @@ async function stackRunFile(
       root === baseDir ? app.appDirPath : mirrorAppDir(resolve(baseDir, app.appDirPath), baseDir, root);
     const count = o.replicas?.[id] ?? 1;
     for (let i = 0; i < count; i++) {
-      const ports = o.ports === 'free' || i > 0 ? await freePorts() : {};
+      const ports = o.ports === 'free' || i > 0 ? await appPorts(taken) : {};
       apps.push({ ...app, ...ports, appDirPath, env, ...(o.configFile ? { configFilePath: o.configFile } : {}) });
       names.push(i === 0 ? id : `${id}-${i + 1}`);
     }
