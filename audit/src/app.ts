@@ -1,5 +1,4 @@
 import type { Express } from 'express';
-import type { Logger } from 'pino';
 import { createServiceApp, ServiceShell } from '@portable-dapr/common';
 import { DeadLetterConsumer, ProductEventConsumer } from './events/consumer';
 import type { AuditModels } from './models';
@@ -18,7 +17,7 @@ export interface AuditAppDeps {
 
 /** The HTTP surface of the audit service: its API and the routes daprd delivers events to. */
 export function createApp({ shell, models, sink, maxPageSize, allowMutations }: AuditAppDeps): Express {
-  const logger: Logger = shell.logger;
+  const { logger } = shell;
   return createServiceApp(shell, (app) => {
     app.use(eventsRouter(new ProductEventConsumer(sink, logger), new DeadLetterConsumer(sink, logger), logger));
     app.use('/api/auditlogs', auditLogsRouter({ models, maxPageSize, allowMutations }));

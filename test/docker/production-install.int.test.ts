@@ -6,7 +6,7 @@
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { freePort } from '../../tools/stack/ports';
+import { freePorts } from '../../tools/stack/ports';
 import { createTestDatabases } from '../support/databases';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve } from 'node:path';
@@ -272,8 +272,7 @@ describe('production images, replayed without Docker', () => {
     async (svc) => {
       const { cwd, cmd, env } = replayed[svc];
       const dbs = await createTestDatabases('postgres', [svc], 'img');
-      const port = await freePort();
-      const unusedSidecarPort = await freePort();
+      const [port, unusedSidecarPort] = (await freePorts(2)) as [number, number];
       const child = spawn(process.execPath, cmd.slice(1), {
         cwd,
         stdio: ['ignore', 'pipe', 'pipe'],
