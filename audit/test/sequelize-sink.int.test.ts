@@ -1,8 +1,7 @@
 import pino from 'pino';
 import type { Sequelize } from 'sequelize';
-import { createSequelize, migrate } from '@portable-dapr/common';
-import { createTestDatabases } from '../../test/support/databases';
-import { SQL_VARIANTS } from '../../tools/stack/variants';
+import { migrate } from '@portable-dapr/common';
+import { connectTestDatabase, createTestDatabases } from '../../test/support/databases';
 import { migrations } from '../src/migrations';
 import { AuditModels, initModels } from '../src/models';
 import { SequelizeSink } from '../src/sinks/sequelize-sink';
@@ -20,31 +19,15 @@ const row = (eventId: string, logMessage = 'Product Added. Name - Pen, Type - Of
 });
 
 /** The direct write path (AUDIT_SINK=sequelize, the Azure SQL path) on the engines this machine runs. */
-describe.each(['sqlite', 'postgres', 'mariadb'] as const)('Sequelize sink on %s', (engine) => {
+describe.each(['postgres', 'mariadb'] as const)('Sequelize sink on %s', (engine) => {
   let sequelize: Sequelize;
   let models: AuditModels;
   let drop: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
-    if (engine === 'sqlite') {
-      sequelize = createSequelize({ dialect: 'sqlite', storage: ':memory:', poolMax: 1, ssl: false }, logger);
-    } else {
-      const dbs = await createTestDatabases(engine, ['audit'], 'sink');
-      drop = dbs.drop;
-      const env = SQL_VARIANTS[engine].appEnv;
-      sequelize = createSequelize(
-        {
-          dialect: engine,
-          host: env.DB_SERVER,
-          port: Number(env.DB_PORT),
-          user: env.DB_USER,
-          database: dbs.names.audit,
-          poolMax: 4,
-          ssl: false,
-        },
-        logger,
-      );
-    }
+    const dbs = await createTestDatabases(engine, ['audit'], 'sink');
+    drop = dbs.drop;
+    sequelize = connectTestDatabase(engine, dbs.names.audit, 4);
     await migrate(sequelize, migrations, logger);
     models = initModels(sequelize);
   }, 60_000);
@@ -79,7 +62,6 @@ describe.each(['sqlite', 'postgres', 'mariadb'] as const)('Sequelize sink on %s'
   });
 
   it('reports data the database refuses as a non-transient error', async () => {
-    if (engine === 'sqlite') return; // SQLite does not enforce VARCHAR lengths
     const sink = new SequelizeSink(models);
     await expect(sink.insertAuditLogs([row('long', 'x'.repeat(5_000))])).rejects.toMatchObject({ transient: false });
     await expect(sink.insertAuditLogs([row('long', 'x'.repeat(5_000))])).rejects.toBeInstanceOf(SinkError);

@@ -2,7 +2,6 @@ import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { inTransaction, notFound } from '@portable-dapr/common';
 import { productEvent, ProductEventType } from './events/product-events';
 import type { CatalogModels, Product, ProductDto } from './models';
-import { selectProductForUpdateSql } from './models/locking';
 
 export interface ProductFields {
   name: string;
@@ -85,4 +84,14 @@ export async function recordProductEvent(
     },
     { transaction },
   );
+}
+
+/**
+ * One product, locked until the transaction ends, so concurrent changes to it commit (and are recorded
+ * in the outbox) one after the other. SQL Server has no FOR UPDATE: a lock hint says the same.
+ */
+function selectProductForUpdateSql(dialect: string): string {
+  return dialect === 'mssql'
+    ? 'SELECT * FROM products WITH (UPDLOCK, ROWLOCK) WHERE id = :id'
+    : 'SELECT * FROM products WHERE id = :id FOR UPDATE';
 }

@@ -1,32 +1,33 @@
 import pino from 'pino';
 import request from 'supertest';
 import type { Sequelize } from 'sequelize';
-import { createSequelize, inTransaction, migrate } from '@portable-dapr/common';
+import { inTransaction, migrate } from '@portable-dapr/common';
 import { createApp } from '../src/app';
 import { migrations } from '../src/migrations';
 import { CatalogModels, initModels, OutboxEvent } from '../src/models';
 import { ProductChanges, recordProductEvent } from '../src/product-changes';
 import type { EventPublisher, PublishOutcome } from '../src/outbox/publisher';
 import { OutboxRelay } from '../src/outbox/relay';
-import { createTestDatabases } from '../../test/support/databases';
-import { SQL_VARIANTS, SqlEngine } from '../../tools/stack/variants';
+import { connectTestDatabase, createTestDatabases } from '../../test/support/databases';
 
 const logger = pino({ level: 'silent' });
 
-function connect(engine: SqlEngine, database: string, poolMax = 5): Sequelize {
-  const env = SQL_VARIANTS[engine].appEnv;
-  return createSequelize(
-    {
-      dialect: engine,
-      host: env.DB_SERVER,
-      port: Number(env.DB_PORT),
-      user: env.DB_USER,
-      database,
-      poolMax,
-      ssl: false,
-    },
-    logger,
-  );
+const connect = connectTestDatabase;
+
+/** Records every event it is given, in one log shared by relays, after `delayMs` (the broker's round trip). */
+class SharedLog implements EventPublisher {
+  constructor(
+    private readonly log: { subject: number; seq: number }[],
+    private readonly delayMs: number,
+  ) {}
+  async isReady() {
+    return true;
+  }
+  async publish(events: OutboxEvent[]): Promise<PublishOutcome> {
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    for (const e of events) this.log.push({ subject: e.subjectId, seq: e.seq });
+    return { published: events.map((e) => e.seq), failed: [] };
+  }
 }
 
 /** Records every event it is given; slow enough that two relays really overlap. */
@@ -150,4 +151,56 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
     expect(seen[1]!.length).toBeGreaterThan(0);
     expect(await models.OutboxEvent.count({ where: { publishedAt: null } })).toBe(0);
   }, 60_000);
+
+  it("keeps each product's events in order across two relays, a slow one and a fast one", async () => {
+    const products = 40;
+    const rounds = 5;
+    // Interleaved: every product changes in round 1, then every product again in round 2, ...
+    await inTransaction(sequelize, async (t) => {
+      for (let round = 1; round <= rounds; round++)
+        for (let id = 1; id <= products; id++)
+          await recordProductEvent(
+            models.OutboxEvent,
+            round === 1 ? 'product.created' : 'product.updated',
+            { id, name: `P${id}`, type: 'T', price: round },
+            t,
+          );
+    });
+    const log: { subject: number; seq: number }[] = [];
+    const second = connect(engine, database);
+    // The slow relay claims first; the fast one would overtake it on any product they shared.
+    const relays = [
+      [sequelize, 60],
+      [second, 1],
+    ].map(
+      ([s, delayMs]) =>
+        new OutboxRelay(
+          s as Sequelize,
+          initModels(s as Sequelize).OutboxEvent,
+          new SharedLog(log, delayMs as number),
+          logger,
+          {
+            batchSize: 25,
+            pollMs: 10,
+            maxBackoffMs: 50,
+            retentionHours: 0,
+          },
+        ),
+    );
+    const drain = async (r: OutboxRelay, startAfterMs: number) => {
+      await new Promise((resolve) => setTimeout(resolve, startAfterMs));
+      while ((await models.OutboxEvent.count({ where: { publishedAt: null } })) > 0) await r.runRound();
+    };
+    await Promise.all([drain(relays[0]!, 0), drain(relays[1]!, 10)]);
+    await second.close();
+    expect(log).toHaveLength(products * rounds);
+    expect(new Set(log.map((e) => e.seq)).size).toBe(products * rounds);
+    const lastSeq = new Map<number, number>();
+    const outOfOrder = new Set<number>();
+    for (const e of log) {
+      if ((lastSeq.get(e.subject) ?? 0) > e.seq) outOfOrder.add(e.subject);
+      lastSeq.set(e.subject, e.seq);
+    }
+    expect([...outOfOrder]).toEqual([]);
+  }, 120_000);
 });

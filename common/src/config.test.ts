@@ -25,11 +25,6 @@ describe('configuration', () => {
     expect(parse({ DATABASE_URL: 'postgres://u:p@h:5433/c' })).toMatchObject({ url: 'postgres://u:p@h:5433/c' });
   });
 
-  it('uses an in-memory database for sqlite unless DB_STORAGE names a file', () => {
-    expect(parse({ DB_DIALECT: 'sqlite' }).storage).toBe(':memory:');
-    expect(parse({ DB_DIALECT: 'sqlite', DB_STORAGE: '/tmp/x.db' }).storage).toBe('/tmp/x.db');
-  });
-
   it('reports every bad variable at once, by name', () => {
     const attempt = () => parseEnv(baseEnvSchema, { PORT: 'eighty', DB_DIALECT: 'oracle', LOG_LEVEL: 'loud' });
     expect(attempt).toThrow(ConfigError);

@@ -11,15 +11,14 @@ export class ConfigError extends Error {
   }
 }
 
-export const DB_DIALECTS = ['postgres', 'mssql', 'mariadb', 'mysql', 'sqlite'] as const;
+export const DB_DIALECTS = ['postgres', 'mssql', 'mariadb', 'mysql'] as const;
 export type DbDialect = (typeof DB_DIALECTS)[number];
 
-const DEFAULT_DB_PORTS: Record<DbDialect, number | undefined> = {
+const DEFAULT_DB_PORTS: Record<DbDialect, number> = {
   postgres: 5432,
   mssql: 1433,
   mariadb: 3306,
   mysql: 3306,
-  sqlite: undefined,
 };
 
 /** Empty strings count as unset, so `FOO=` in a .env file falls back to the default. */
@@ -65,7 +64,6 @@ export const baseEnvSchema = z.object({
   DB_NAME: optionalString,
   DB_USER: optionalString,
   DB_PASSWORD: optionalString,
-  DB_STORAGE: optionalString,
   DB_POOL_MAX: integer(10, 1, 200),
   DB_SSL: booleanFlag(false),
   MIGRATE_ON_START: booleanFlag(false),
@@ -90,8 +88,6 @@ export interface DbConfig {
   database?: string;
   user?: string;
   password?: string;
-  /** SQLite file, or ':memory:'. */
-  storage?: string;
   poolMax: number;
   ssl: boolean;
 }
@@ -114,9 +110,6 @@ export function parseEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessE
 export function dbConfigFrom(e: BaseEnv): DbConfig {
   const problems: string[] = [];
   const base = { dialect: e.DB_DIALECT, poolMax: e.DB_POOL_MAX, ssl: e.DB_SSL };
-  if (e.DB_DIALECT === 'sqlite') {
-    return { ...base, storage: e.DB_STORAGE ?? ':memory:' };
-  }
   if (e.DATABASE_URL) {
     try {
       new URL(e.DATABASE_URL);
@@ -128,10 +121,9 @@ export function dbConfigFrom(e: BaseEnv): DbConfig {
   }
   if (!e.DB_SERVER) problems.push(`DB_SERVER: required for DB_DIALECT=${e.DB_DIALECT} (or set DATABASE_URL)`);
   if (!e.DB_NAME) problems.push(`DB_NAME: required for DB_DIALECT=${e.DB_DIALECT} (or set DATABASE_URL)`);
-  const port = e.DB_PORT ?? DEFAULT_DB_PORTS[e.DB_DIALECT];
-  if (port === undefined) problems.push(`DB_PORT: required for DB_DIALECT=${e.DB_DIALECT}`);
   if (problems.length) throw new ConfigError(problems);
-  return { ...base, host: e.DB_SERVER, port: port!, database: e.DB_NAME, user: e.DB_USER, password: e.DB_PASSWORD };
+  const port = e.DB_PORT ?? DEFAULT_DB_PORTS[e.DB_DIALECT];
+  return { ...base, host: e.DB_SERVER, port, database: e.DB_NAME, user: e.DB_USER, password: e.DB_PASSWORD };
 }
 
 /** The version in the service's package.json (one level above `src/` or `dist/`). */

@@ -2,7 +2,7 @@ import { Options, Sequelize, Transaction } from 'sequelize';
 import type { Logger } from 'pino';
 import type { DbConfig } from './config';
 
-/** Dialect-specific driver options: Azure SQL needs encryption, SQLite a storage file. */
+/** Dialect-specific driver options: Azure SQL needs encryption. */
 function dialectOptions(db: DbConfig): Options['dialectOptions'] {
   switch (db.dialect) {
     case 'mssql':
@@ -13,8 +13,6 @@ function dialectOptions(db: DbConfig): Options['dialectOptions'] {
     case 'mariadb':
     case 'mysql':
       return db.ssl ? { ssl: { rejectUnauthorized: true } } : {};
-    default:
-      return {};
   }
 }
 
@@ -25,13 +23,9 @@ export function createSequelize(db: DbConfig, logger: Logger): Sequelize {
     pool: { max: db.poolMax, min: 0, idle: 10_000, acquire: 10_000 },
     dialectOptions: dialectOptions(db),
     define: { underscored: true, freezeTableName: true },
+    // Dates are stored and read back in UTC whatever the server's zone.
+    timezone: '+00:00',
   };
-  if (db.dialect === 'sqlite') {
-    // One connection: SQLite serialises writers anyway, and ':memory:' is per connection.
-    return new Sequelize({ ...options, storage: db.storage, pool: { max: 1, min: 0, idle: 10_000, acquire: 10_000 } });
-  }
-  // Dates are stored and read back in UTC whatever the server's zone (SQLite always does).
-  options.timezone = '+00:00';
   if (db.dialect === 'mariadb' || db.dialect === 'mysql') {
     options.define = { ...options.define, charset: 'utf8mb4', collate: 'utf8mb4_unicode_ci' };
   }
@@ -58,19 +52,7 @@ export function isTransientDbError(err: unknown): boolean {
   return TRANSIENT_DB_ERRORS.has(name);
 }
 
-const sqliteTails = new WeakMap<Sequelize, Promise<unknown>>();
-
-/**
- * `sequelize.transaction(fn)`, except on SQLite, where this process holds a single connection and two
- * transactions on it must not interleave: there they run one after another.
- */
+/** `sequelize.transaction(fn)`: one unit of work, committed when `fn` resolves, rolled back when it throws. */
 export function inTransaction<T>(sequelize: Sequelize, fn: (t: Transaction) => Promise<T>): Promise<T> {
-  if (sequelize.getDialect() !== 'sqlite') return sequelize.transaction(fn);
-  const previous = sqliteTails.get(sequelize) ?? Promise.resolve();
-  const next = previous.then(() => sequelize.transaction(fn));
-  sqliteTails.set(
-    sequelize,
-    next.catch(() => undefined),
-  );
-  return next;
+  return sequelize.transaction(fn);
 }

@@ -41,7 +41,6 @@ const LOCK_TIMEOUT_S = 120;
  */
 export async function withMigrationLock<T>(sequelize: Sequelize, fn: () => Promise<T>): Promise<T> {
   const dialect = sequelize.getDialect();
-  if (dialect === 'sqlite') return fn(); // one connection, one process: nothing to race with
   return sequelize.transaction(async (t: Transaction) => {
     const q = (sql: string, replacements: Record<string, unknown> = {}) =>
       sequelize.query(sql, { transaction: t, replacements, plain: true });

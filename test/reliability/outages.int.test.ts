@@ -3,7 +3,7 @@ import { databaseAdmin } from '../../tools/stack/infra';
 import type { Stack } from '../../tools/stack/stack';
 import { stackPerTest } from '../support/lifecycle';
 import { countBy, postProduct, runLoad, scaled } from '../support/load';
-import { auditCounts, pendingOutbox, pgQuery } from '../support/sql';
+import { auditCounts, expectAudited, pendingOutbox, pgQuery } from '../support/sql';
 import { ThrowawayPostgres, ThrowawayRedis } from '../support/throwaway';
 import { sleep, waitUntil } from '../support/wait';
 
@@ -16,25 +16,6 @@ const OUTAGE_SECONDS = Number(process.env.RELIABILITY_OUTAGE_SECONDS ?? 30);
 const { start, onCleanup } = stackPerTest('rel');
 
 const viaSidecar = (s: Stack) => `${s.node('catalog').daprUrl}/v1.0/invoke/catalog/method`;
-
-async function expectAudited(
-  database: string,
-  expected: Record<string, number>,
-  timeoutMs = 120_000,
-  port = 5432,
-): Promise<void> {
-  const total = Object.values(expected).reduce((a, b) => a + b, 0);
-  await waitUntil(
-    `${total} audit rows`,
-    async () => ((await auditCounts(database, port)).rows >= total ? true : undefined),
-    timeoutMs,
-    500,
-  );
-  await sleep(2_000); // a duplicate would arrive now
-  const counts = await auditCounts(database, port);
-  expect(counts.rows).toBe(total);
-  for (const [type, n] of Object.entries(expected)) expect(counts.byType[type]).toEqual({ rows: n, subjects: n });
-}
 
 describe('reliability: outages', () => {
   it('audit down: products created while audit and its sidecar are stopped are all audited once it is back', async () => {

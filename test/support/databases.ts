@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import type { Sequelize } from 'sequelize';
+import { createSequelize, migrate, Migration } from '@portable-dapr/common';
 import { databaseAdmin } from '../../tools/stack/infra';
-import type { SqlEngine } from '../../tools/stack/variants';
+import { SQL_VARIANTS, SqlEngine } from '../../tools/stack/variants';
 
 /** A short id for names that must not collide between runs: databases, topics, app ids. */
 export const runId = () => `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -19,4 +22,50 @@ export async function createTestDatabases<K extends string>(
     names,
     drop: async () => void (await Promise.all(Object.values<string>(names).map((n) => admin.dropDatabase(n)))),
   };
+}
+
+/** A Sequelize connection to a database of the machine's server, as the apps make it (common/src/db.ts). */
+export function connectTestDatabase(engine: SqlEngine, database: string, poolMax = 5): Sequelize {
+  const env = SQL_VARIANTS[engine].appEnv;
+  return createSequelize(
+    {
+      dialect: engine,
+      host: env.DB_SERVER,
+      port: Number(env.DB_PORT),
+      user: env.DB_USER,
+      database,
+      poolMax,
+      ssl: false,
+    },
+    pino({ level: 'silent' }),
+  );
+}
+
+/**
+ * For tests of one service on a real PostgreSQL: a throwaway database migrated once for the test file
+ * and emptied before each test (identities restarted, so ids start at 1 as on a new database), dropped
+ * at the end. Call from a describe body or the top of a test file; `sequelize()` is the connection.
+ */
+export function migratedDatabasePerFile(migrations: Migration[], prefix: string) {
+  let drop: (() => Promise<void>) | undefined;
+  let sequelize: Sequelize | undefined;
+
+  beforeAll(async () => {
+    const dbs = await createTestDatabases('postgres', ['db'], prefix);
+    drop = dbs.drop;
+    sequelize = connectTestDatabase('postgres', dbs.names.db);
+    await migrate(sequelize, migrations, pino({ level: 'silent' }));
+  }, 120_000);
+
+  beforeEach(async () => {
+    const tables = (await sequelize!.getQueryInterface().showAllTables()).filter((t) => t !== 'schema_migrations');
+    await sequelize!.query(`TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY`);
+  });
+
+  afterAll(async () => {
+    await sequelize?.close();
+    await drop?.();
+  }, 120_000);
+
+  return { sequelize: () => sequelize! };
 }

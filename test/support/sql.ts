@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { sleep, waitUntil } from './wait';
 
 /** Direct reads of a PostgreSQL database, for assertions about what really is stored. */
 export async function pgQuery<T extends object>(
@@ -42,4 +43,24 @@ export async function pendingOutbox(database: string): Promise<number> {
     'SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL',
   );
   return Number(row!.n);
+}
+
+/** Waits for `expected` rows per event type, then checks that exactly those arrived: each once, each about another product. */
+export async function expectAudited(
+  database: string,
+  expected: Record<string, number>,
+  timeoutMs = 120_000,
+  port = 5432,
+): Promise<void> {
+  const total = Object.values(expected).reduce((a, b) => a + b, 0);
+  await waitUntil(
+    `${total} audit rows`,
+    async () => ((await auditCounts(database, port)).rows >= total ? true : undefined),
+    timeoutMs,
+    500,
+  );
+  await sleep(2_000); // a duplicate would arrive now
+  const counts = await auditCounts(database, port);
+  expect(counts.rows).toBe(total);
+  for (const [type, n] of Object.entries(expected)) expect(counts.byType[type]).toEqual({ rows: n, subjects: n });
 }

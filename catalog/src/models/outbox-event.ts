@@ -20,6 +20,9 @@ export class OutboxEvent extends Model<InferAttributes<OutboxEvent>, InferCreati
   declare publishedAt: Date | null;
   declare attempts: CreationOptional<number>;
   declare lastError: string | null;
+  /** The relay that holds the event while it publishes it, and until when (outbox/claims.ts). */
+  declare claimedBy: CreationOptional<string | null>;
+  declare claimedUntil: CreationOptional<Date | null>;
 }
 
 export function initOutboxEvent(sequelize: Sequelize): typeof OutboxEvent {
@@ -42,6 +45,8 @@ export function initOutboxEvent(sequelize: Sequelize): typeof OutboxEvent {
       publishedAt: { type: DataTypes.DATE, allowNull: true },
       attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       lastError: { type: DataTypes.STRING(1000), allowNull: true },
+      claimedBy: { type: DataTypes.STRING(36), allowNull: true },
+      claimedUntil: { type: DataTypes.DATE, allowNull: true },
     },
     { sequelize, modelName: 'OutboxEvent', tableName: 'outbox_events', timestamps: false, underscored: true },
   );

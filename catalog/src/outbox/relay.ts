@@ -1,8 +1,7 @@
-import { Op, QueryTypes, Sequelize, literal } from 'sequelize';
+import { Op, Sequelize } from 'sequelize';
 import type { Logger } from 'pino';
-import { inTransaction } from '@portable-dapr/common';
 import type { OutboxEvent } from '../models';
-import { claimPendingEventsSql, relaxedCommitSql } from '../models/locking';
+import { OutboxClaims } from './claims';
 import type { EventPublisher } from './publisher';
 
 export interface RelayOptions {
@@ -26,10 +25,10 @@ const NOT_READY_PROBE_MS = 250;
 const CLEANUP_EVERY_MS = 60_000;
 
 /**
- * Moves events from the outbox table to the broker: claims the oldest unpublished rows (skipping rows
- * another replica holds), publishes them as one batch through the sidecar, marks the published ones, all
- * in one transaction. A crash between publish and commit republishes those events: delivery is
- * at-least-once, and consumers deduplicate on the event id.
+ * Moves events from the outbox table to the broker, in rounds: claim the oldest unpublished events
+ * (./claims.ts: a short transaction, in product order across replicas), publish them as one batch
+ * through the sidecar with no transaction open, then stamp the published ones. A crash between publish
+ * and stamp republishes those events: delivery is at-least-once, and consumers deduplicate on the event id.
  */
 export class OutboxRelay {
   private running = false;
@@ -41,13 +40,17 @@ export class OutboxRelay {
   /** The last round published (or had nothing to publish): the sidecar answers, no need to ask it. */
   private lastRoundWorked = false;
 
+  private readonly claims: OutboxClaims;
+
   constructor(
-    private readonly sequelize: Sequelize,
+    sequelize: Sequelize,
     private readonly outbox: typeof OutboxEvent,
     private readonly publisher: EventPublisher,
     private readonly logger: Logger,
     private readonly options: RelayOptions,
-  ) {}
+  ) {
+    this.claims = new OutboxClaims(sequelize, outbox);
+  }
 
   start(): void {
     if (this.running) return;
@@ -78,45 +81,35 @@ export class OutboxRelay {
   }
 
   /**
-   * One claim → publish → mark round. The sidecar's health is asked only after a failed round (and at
+   * One claim → publish → settle round. The sidecar's health is asked only after a failed round (and at
    * start): while rounds work, asking would add a call to every event's way out.
    */
   async runRound(): Promise<RoundResult> {
     if (!this.lastRoundWorked && !(await this.publisher.isReady()))
       return { claimed: 0, published: 0, failed: true, notReady: true };
     this.lastRoundWorked = false;
-    const round = await inTransaction(this.sequelize, async (transaction) => {
-      // Losing this commit in a database crash only republishes its events (consumers deduplicate), so it
-      // need not wait for the disk where the engine lets one transaction say so.
-      const relaxed = relaxedCommitSql(this.sequelize.getDialect());
-      if (relaxed) await this.sequelize.query(relaxed, { transaction });
-      const claimedAt = new Date();
-      const events = await this.sequelize.query<OutboxEvent>(claimPendingEventsSql(this.sequelize.getDialect()), {
-        replacements: { limit: this.options.batchSize },
-        model: this.outbox,
-        mapToModel: true,
-        type: QueryTypes.SELECT,
-        transaction,
-      });
-      if (events.length === 0) return { claimed: 0, published: 0, failed: false };
-      const outcome = await this.publisher.publish(events);
-      if (outcome.published.length > 0) {
-        await this.outbox.update({ publishedAt: claimedAt }, { where: { seq: outcome.published }, transaction });
-      }
-      if (outcome.failed.length > 0) {
-        // One statement for the whole batch: the first error stands for all (they nearly always share a cause).
-        const [first] = outcome.failed;
-        await this.outbox.update(
-          { attempts: literal('attempts + 1'), lastError: first!.error },
-          { where: { seq: outcome.failed.map((f) => f.seq) }, transaction },
-        );
-        this.logger.warn(
-          { failed: outcome.failed.length, error: first!.error, published: outcome.published.length },
-          'publish failed; will retry',
-        );
-      }
-      return { claimed: events.length, published: outcome.published.length, failed: outcome.failed.length > 0 };
+    const claim = await this.claims.claim(this.options.batchSize);
+    if (claim.events.length === 0) {
+      this.lastRoundWorked = true;
+      return { claimed: 0, published: 0, failed: false };
+    }
+    const outcome = await this.publisher.publish(claim.events).catch(async (err: unknown) => {
+      await this.claims.release(claim);
+      throw err;
     });
+    await this.claims.settle(claim, outcome);
+    if (outcome.failed.length > 0) {
+      const [first] = outcome.failed;
+      this.logger.warn(
+        { failed: outcome.failed.length, error: first!.error, published: outcome.published.length },
+        'publish failed; will retry',
+      );
+    }
+    const round = {
+      claimed: claim.events.length,
+      published: outcome.published.length,
+      failed: outcome.failed.length > 0,
+    };
     this.lastRoundWorked = !round.failed;
     return round;
   }

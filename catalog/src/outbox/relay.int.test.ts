@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { Sequelize } from 'sequelize';
-import { createSequelize, inTransaction, migrate } from '@portable-dapr/common';
+import { inTransaction } from '@portable-dapr/common';
+import { migratedDatabasePerFile } from '../../../test/support/databases';
 import { waitUntil } from '../../../test/support/wait';
 import { migrations } from '../migrations';
 import { CatalogModels, initModels, OutboxEvent } from '../models';
@@ -34,8 +35,9 @@ class RecordingPublisher implements EventPublisher {
   }
 }
 
-describe('outbox relay', () => {
+describe('outbox relay (PostgreSQL)', () => {
   const logger = pino({ level: 'silent' });
+  const db = migratedDatabasePerFile(migrations, 'relay');
   let sequelize: Sequelize;
   let models: CatalogModels;
   let publisher: RecordingPublisher;
@@ -54,9 +56,8 @@ describe('outbox relay', () => {
   const eventIds = async () => (await models.OutboxEvent.findAll({ order: [['seq', 'ASC']] })).map((e) => e.eventId);
   const pending = () => models.OutboxEvent.count({ where: { publishedAt: null } });
 
-  beforeEach(async () => {
-    sequelize = createSequelize({ dialect: 'sqlite', storage: ':memory:', poolMax: 1, ssl: false }, logger);
-    await migrate(sequelize, migrations, logger);
+  beforeEach(() => {
+    sequelize = db.sequelize();
     models = initModels(sequelize);
     publisher = new RecordingPublisher();
     relay = new OutboxRelay(sequelize, models.OutboxEvent, publisher, logger, {
@@ -66,10 +67,7 @@ describe('outbox relay', () => {
       retentionHours: 24,
     });
   });
-  afterEach(async () => {
-    await relay.stop(0);
-    await sequelize.close();
-  });
+  afterEach(() => relay.stop(0));
 
   it('publishes pending events in insertion order, a batch per round, and marks them published', async () => {
     await record(5);

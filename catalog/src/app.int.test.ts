@@ -2,23 +2,23 @@ import request from 'supertest';
 import pino from 'pino';
 import type { Express } from 'express';
 import type { Sequelize } from 'sequelize';
-import { createSequelize, migrate } from '@portable-dapr/common';
+import { migratedDatabasePerFile } from '../../test/support/databases';
 import { createApp } from './app';
 import { migrations } from './migrations';
 import { CatalogModels, initModels, onEventsCommitted } from './models';
 import { ProductChanges } from './product-changes';
 
-/** The HTTP contract on an in-process SQLite database: fast, and the same code paths as production. */
-describe('catalog API (SQLite)', () => {
+/** The HTTP contract in-process, on a throwaway PostgreSQL database: the code paths of production, row locks included. */
+describe('catalog API (PostgreSQL)', () => {
   const logger = pino({ level: 'silent' });
+  const db = migratedDatabasePerFile(migrations, 'catapi');
   let sequelize: Sequelize;
   let models: CatalogModels;
   let app: Express;
   let committed = 0;
 
   beforeEach(async () => {
-    sequelize = createSequelize({ dialect: 'sqlite', storage: ':memory:', poolMax: 1, ssl: false }, logger);
-    await migrate(sequelize, migrations, logger);
+    sequelize = db.sequelize();
     models = initModels(sequelize);
     committed = 0;
     onEventsCommitted(models.OutboxEvent, () => committed++);
@@ -35,7 +35,6 @@ describe('catalog API (SQLite)', () => {
       maxPageSize: 3,
     });
   });
-  afterEach(() => sequelize.close());
 
   const pen = { name: 'Pen', type: 'Office', price: 2.5 };
   const outbox = async () =>

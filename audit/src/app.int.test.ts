@@ -2,16 +2,17 @@ import request from 'supertest';
 import pino from 'pino';
 import type { Express } from 'express';
 import type { Sequelize } from 'sequelize';
-import { createSequelize, migrate } from '@portable-dapr/common';
+import { migratedDatabasePerFile } from '../../test/support/databases';
 import { validData } from '../test/fixtures';
 import { createApp } from './app';
 import { migrations } from './migrations';
 import { AuditModels, initModels } from './models';
 import { SequelizeSink } from './sinks/sequelize-sink';
 
-/** The audit HTTP surface on in-process SQLite (the Sequelize sink): API contract and delivery routes. */
-describe('audit API (SQLite)', () => {
+/** The audit HTTP surface in-process on a throwaway PostgreSQL database (the Sequelize sink): API contract and delivery routes. */
+describe('audit API (PostgreSQL)', () => {
   const logger = pino({ level: 'silent' });
+  const db = migratedDatabasePerFile(migrations, 'audapi');
   let sequelize: Sequelize;
   let models: AuditModels;
   const app = (allowMutations = false): Express =>
@@ -24,11 +25,9 @@ describe('audit API (SQLite)', () => {
     });
 
   beforeEach(async () => {
-    sequelize = createSequelize({ dialect: 'sqlite', storage: ':memory:', poolMax: 1, ssl: false }, logger);
-    await migrate(sequelize, migrations, logger);
+    sequelize = db.sequelize();
     models = initModels(sequelize);
   });
-  afterEach(() => sequelize.close());
 
   const ce = (eventId: string, data: object = { ...validData, eventId }) => ({
     id: eventId,
