@@ -1,7 +1,8 @@
-// Five suites: `unit` (*.test.ts, no infrastructure), `integration` (*.int.test.ts: real daprd, brokers
+// Six suites: `unit` (*.test.ts, no infrastructure), `integration` (*.int.test.ts: real daprd, brokers
 // and databases), `matrix` (test/matrix: the end-to-end scenario on every broker × SQL engine),
-// `reliability` (test/reliability: faults, load and hostile input) and `k8s` (*.k8s.test.ts: the manifests
-// against a real kube-apiserver with the Dapr control plane, tools/kube). The last three are slower.
+// `reliability` (test/reliability: faults, load and hostile input), `k8s` (*.k8s.test.ts: the manifests
+// against a real kube-apiserver with the Dapr control plane, tools/kube) and `soak` (test/soak: a database
+// outage longer than 15 minutes; run by hand, not in CI). The last four are slower.
 const shared = {
   testEnvironment: 'node',
   transform: {
@@ -33,5 +34,6 @@ module.exports = {
     { ...shared, displayName: 'matrix', testMatch: ['<rootDir>/test/matrix/**/*.int.test.ts'] },
     { ...shared, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.int.test.ts'] },
     { ...shared, displayName: 'k8s', testMatch: ['<rootDir>/test/k8s/**/*.k8s.test.ts'] },
+    { ...shared, displayName: 'soak', testMatch: ['<rootDir>/test/soak/**/*.soak.test.ts'] },
   ],
 };

@@ -208,9 +208,12 @@ describe('what the manifests say (consistency with the issues and the guide)', (
     expect(r.metadata('pubsub').azureClientId).toBeUndefined();
     expect(r.metadata('audit-db').azureClientId).toBeUndefined();
     expect(r.metadata('pubsub').connectionString).toBeUndefined();
-    // Retries of a delivery last as long as the outage budget (24 h): no good event dead-lettered before.
-    expect(r.metadata('pubsub').handlerTimeoutInSec).toBe('86400');
-    expect(r.get('Resiliency', 'resiliency').spec.policies.retries.deliver.maxRetries).toBe(-1);
+    // A bulk delivery lasts as long as the events behind it may wait (the subscription's 14-day time to live).
+    expect(r.metadata('pubsub').handlerTimeoutInSec).toBe('1209600');
+    expect(r.get('Resiliency', 'resiliency').spec.policies.retries.deliver).toMatchObject({
+      policy: 'constant',
+      maxRetries: -1,
+    });
     expect(r.get('Component', 'pubsub').scopes).toEqual(['catalog', 'audit']);
     expect(r.get('Component', 'audit-db').spec.type).toBe('bindings.postgresql');
     expect(r.metadata('audit-db')).toMatchObject({
@@ -838,11 +841,37 @@ describe('broken copies of the rendered manifests fail', () => {
       /azureClientId "0+-0+-0+-0+-0+1" is not the identity of app "audit" \(ServiceAccount audit: 0+-0+-0+-0+-0+2\)/,
     ],
     [
-      'a Service Bus handler timeout shorter than the outage budget',
-      (get) => (metadataEntry(get('Component', 'pubsub'), 'handlerTimeoutInSec').value = '60'),
+      'a Service Bus handler timeout shorter than the messages may wait',
+      (get) => (metadataEntry(get('Component', 'pubsub'), 'handlerTimeoutInSec').value = '86400'),
       'delivery',
       'Component/pubsub',
-      /handlerTimeoutInSec 60 bounds daprd's retries .* needs at least 86400/,
+      /handlerTimeoutInSec 86400 ends subscription audit-products's bulk deliveries.*\(P14D, 1209600 s\)/,
+    ],
+    [
+      'delivery retries that give up (exponential: 15 minutes, whatever maxRetries says)',
+      (get) =>
+        (get('Resiliency', 'resiliency').spec.policies.retries.deliver = {
+          policy: 'exponential',
+          maxInterval: '15s',
+          maxRetries: -1,
+        }),
+      'delivery',
+      'Subscription/audit-products',
+      /delivery retries of pub\/sub "pubsub" to app "audit" stop after 1[45]m[0-9.]+s: .* dead-letters good events/,
+    ],
+    [
+      'delivery retries that are counted',
+      (get) => (get('Resiliency', 'resiliency').spec.policies.retries.deliver.maxRetries = 1000),
+      'delivery',
+      'Subscription/audit-products',
+      /stop after 1000 retries/,
+    ],
+    [
+      'no delivery retry policy',
+      (get) => delete get('Resiliency', 'resiliency').spec.targets.components.pubsub.inbound,
+      'delivery',
+      'Subscription/audit-products',
+      /do not happen \(no inbound retry policy targets it\): the first failure is final/,
     ],
     [
       'a missing ServiceAccount',

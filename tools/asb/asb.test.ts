@@ -141,7 +141,7 @@ describe('asb argument parsing', () => {
       topic: 'products',
       deadLetterTopic: 'products-deadletter',
       subscription: 'audit',
-      maxDeliveryCount: 10,
+      maxDeliveryCount: 100,
       lockDuration: 'PT1M',
       messageTimeToLive: 'P14D',
     });
@@ -263,7 +263,7 @@ describe('asb provision', () => {
     ]);
     expect(admin.subscriptions.get('products/audit')).toMatchObject({
       lockDuration: 'PT1M',
-      maxDeliveryCount: 10,
+      maxDeliveryCount: 100,
       deadLetteringOnMessageExpiration: true,
       defaultMessageTimeToLive: 'P14D',
     });
@@ -300,10 +300,10 @@ describe('asb provision', () => {
     expect(actions[1]).toEqual({
       entity: 'subscription products/audit',
       action: 'updated',
-      changes: ['maxDeliveryCount: 3 -> 10'],
+      changes: ['maxDeliveryCount: 3 -> 100'],
     });
     expect(admin.writes()).toEqual(['updateSubscription products/audit']);
-    expect(admin.subscriptions.get('products/audit')!.maxDeliveryCount).toBe(10);
+    expect(admin.subscriptions.get('products/audit')!.maxDeliveryCount).toBe(100);
   });
 
   it('creates only what is missing when the topic exists without the subscription', async () => {

@@ -69,7 +69,7 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   topic: 'products',
   deadLetterTopic: 'products-deadletter',
   subscription: 'audit',
-  maxDeliveryCount: 10,
+  maxDeliveryCount: 100,
   lockDuration: 'PT1M',
   messageTimeToLive: 'P14D',
 };
@@ -82,9 +82,10 @@ export function buildPlan(o: PlanOptions): TopicPlan[] {
   };
   const subscription: SubscriptionSettings = {
     lockDuration: o.lockDuration,
-    // Counts deliveries the broker makes (a sidecar that crashed or gave the message back); daprd's own
-    // retries (resiliency) happen within one delivery. Past it the broker dead-letters the message into
-    // the subscription's $DeadLetterQueue, which dlq:peek and dlq:replay handle.
+    // Counts deliveries the broker makes (a sidecar that crashed, restarted or gave the message back);
+    // daprd's own retries (resiliency, without end) happen within one delivery, so during an outage it
+    // counts the restarts of the sidecar holding the message. Past it the broker dead-letters the message
+    // into the subscription's $DeadLetterQueue, which dlq:peek and dlq:replay handle.
     maxDeliveryCount: o.maxDeliveryCount,
     deadLetteringOnMessageExpiration: true,
     defaultMessageTimeToLive: o.messageTimeToLive,

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { daprHome, GO_BUILD_MODULE } from '../dapr/versions';
@@ -11,7 +11,9 @@ import { daprHome, GO_BUILD_MODULE } from '../dapr/versions';
  *   - each component type's declared metadata: components-contrib's `<type>/metadata.yaml` files;
  *   - the Microsoft Entra ID metadata several components accept through the "azuread" built-in
  *     authentication profile, and the pod annotations the sidecar injector reads, with the Go type of
- *     each: printed by tools/dapr-build/facts.
+ *     each: printed by tools/dapr-build/facts;
+ *   - how daprd's retries of a component end under given Resiliency resources: computed by the same
+ *     program from daprd's own policy code (retryHorizons).
  */
 
 /** One metadata field a component type declares (components-contrib metadata.yaml). */
@@ -45,6 +47,7 @@ export interface DaprFacts {
   annotations: Map<string, string>;
   component(type: string, version: string): ComponentSpec | undefined;
   componentVersions(type: string): string[];
+  retryHorizons(request: RetryHorizonRequest): RetryHorizons;
 }
 
 /**
@@ -71,21 +74,60 @@ interface InjectedFacts {
   azureAuthMetadata: string[];
 }
 
-/** tools/dapr-build/facts' output, kept in .dapr until the pinned modules (go.sum) change. */
-function codeFacts(): InjectedFacts {
-  const key = createHash('sha256')
-    .update(readFileSync(join(GO_BUILD_MODULE, 'go.sum')))
-    .update(readFileSync(join(GO_BUILD_MODULE, 'facts', 'main.go')))
-    .digest('hex');
-  const cache = join(daprHome().home, 'dapr-facts.json');
-  if (existsSync(cache)) {
-    const cached = JSON.parse(readFileSync(cache, 'utf8')) as { key: string; facts: InjectedFacts };
-    if (cached.key === key) return cached.facts;
+/** What one sidecar loads, for `retryHorizons`: its Resiliency resources and the components they may target. */
+export interface RetryHorizonRequest {
+  resiliencies: unknown[];
+  /** category: daprd's resiliency name for the building block (Pubsub, Binding, Statestore, ...). */
+  components: { name: string; category: 'Pubsub' | 'Binding' | 'Statestore' }[];
+}
+
+/** How daprd's retries of one component direction end, every attempt failing (tools/dapr-build/facts/retries.go). */
+export interface RetryHorizon {
+  /** False when no retry policy applies: the first failure is final. */
+  retries: boolean;
+  maxRetries?: number;
+  /** A Go duration: how long the back-off lets failing attempts go on before it gives up. */
+  stopsAfter?: string;
+  /** A Go duration: the back-off had not given up after this long (simulated). */
+  neverStopsWithin?: string;
+}
+
+export type RetryHorizons = Record<string, { inbound: RetryHorizon; outbound: RetryHorizon }>;
+
+/**
+ * tools/dapr-build/facts, built once per version of the pinned modules and of its own code (the key),
+ * then run as often as needed.
+ */
+function factsBinary(): string {
+  const sources = readdirSync(join(GO_BUILD_MODULE, 'facts')).filter((f) => f.endsWith('.go'));
+  const hash = createHash('sha256').update(readFileSync(join(GO_BUILD_MODULE, 'go.sum')));
+  for (const f of sources.sort()) hash.update(f).update(readFileSync(join(GO_BUILD_MODULE, 'facts', f)));
+  const binary = join(daprHome().home, 'facts', `facts-${hash.digest('hex').slice(0, 16)}`);
+  if (!existsSync(binary)) {
+    mkdirSync(dirname(binary), { recursive: true });
+    goIn(['build', '-o', `${binary}.tmp`, './facts']);
+    renameSync(`${binary}.tmp`, binary);
   }
-  const facts = JSON.parse(goIn(['run', './facts'])) as InjectedFacts;
-  mkdirSync(dirname(cache), { recursive: true });
-  writeFileSync(cache, JSON.stringify({ key, facts }));
-  return facts;
+  return binary;
+}
+
+const runFacts = (args: string[], input?: string) =>
+  execFileSync(factsBinary(), args, { encoding: 'utf8', input, maxBuffer: 16 * 1024 * 1024 });
+
+let injected: InjectedFacts | undefined;
+const codeFacts = (): InjectedFacts => (injected ??= JSON.parse(runFacts([])) as InjectedFacts);
+
+const horizonCache = new Map<string, RetryHorizons>();
+
+/** How daprd's retries of each component end for a sidecar that loads these resources (read from daprd's code). */
+export function retryHorizons(request: RetryHorizonRequest): RetryHorizons {
+  const input = JSON.stringify(request);
+  let horizons = horizonCache.get(input);
+  if (!horizons) {
+    horizons = JSON.parse(runFacts(['retry-horizons'], input)) as RetryHorizons;
+    horizonCache.set(input, horizons);
+  }
+  return horizons;
 }
 
 function metadataFiles(dir: string): string[] {
@@ -154,6 +196,7 @@ export function daprFacts(): DaprFacts {
       [...files.keys()]
         .filter((k) => k.startsWith(`${TYPE_ALIASES[type] ?? type}@`))
         .map((k) => k.slice(k.indexOf('@') + 1)),
+    retryHorizons,
   };
   return loaded;
 }

@@ -1,5 +1,6 @@
+import { DEFAULT_PLAN_OPTIONS, isoDurationSeconds } from '../asb/provision';
 import { checkAnnotationValue, closest } from './dapr-annotations';
-import type { ComponentSpec, MetadataField } from './dapr-facts';
+import type { ComponentSpec, MetadataField, RetryHorizon } from './dapr-facts';
 import type { Context } from './context';
 import {
   asArray,
@@ -61,12 +62,6 @@ const CLUSTER_SCOPED = new Set([
   'MutatingWebhookConfiguration',
   'ValidatingWebhookConfiguration',
 ]);
-
-/**
- * How long an outage of the database behind the audit sidecar may last before daprd gives up on a good
- * event and dead-letters it (docs/deploy-aks.md, "Dead letters").
- */
-export const OUTAGE_BUDGET_HOURS = 24;
 
 const appIdHint = (ctx: Context) => (name: string) => closest(name, ctx.appIds);
 
@@ -610,31 +605,71 @@ export const subscriptions: RuleFn = (ctx) => {
 };
 
 /**
- * On Service Bus, daprd's retries of a delivery last no longer than the component's handlerTimeoutInSec;
- * after that a subscription with a dead-letter topic moves the events there. With endless delivery
- * retries (the point of which is to wait out an outage), a shorter timeout would dead-letter good events
- * during an outage shorter than the budget.
+ * daprd retries a subscription's deliveries under the pub/sub's inbound retry policy until the app
+ * accepts them; once the policy gives up it moves the events to the dead-letter topic (without one it
+ * nacks them, and Redis Streams, for one, then acknowledges them: gone). So every subscribing app's
+ * policy must never give up by itself, however long an outage behind the app lasts. When a policy ends
+ * is computed from daprd's own code (dapr-facts.ts, retryHorizons): an exponential policy, for one,
+ * stops after 15 minutes whatever its maxRetries, a limit the Resiliency API cannot change.
  */
-export const deliveryOutlastsOutages: RuleFn = (ctx) => {
-  for (const sub of ctx.ofDaprKind('Subscription').filter((s) => asObject(s.spec).deadLetterTopic)) {
-    const pubsub = ctx.components.find(
-      (c) => c.metadata?.name === asObject(sub.spec).pubsubname && ctx.together(c, sub),
-    );
+export const deliveryRetriesNeverStop: RuleFn = (ctx) => {
+  for (const sub of ctx.ofDaprKind('Subscription')) {
+    const pubsubName = str(asObject(sub.spec).pubsubname);
+    if (!ctx.components.some((c) => c.metadata?.name === pubsubName && ctx.together(c, sub))) continue;
+    const scopes = asArray(sub.scopes).filter((s): s is string => typeof s === 'string');
+    for (const app of scopes.length ? scopes : [...ctx.appIds]) {
+      const resiliencies = ctx
+        .ofDaprKind('Resiliency')
+        .filter((r) => ctx.together(r, sub) && (!asArray(r.scopes).length || asArray(r.scopes).includes(app)));
+      const horizons = ctx.options.facts.retryHorizons({
+        resiliencies,
+        components: [{ name: pubsubName!, category: 'Pubsub' }],
+      });
+      const ending = howRetriesEnd(horizons[pubsubName!]!.inbound);
+      if (ending)
+        ctx.report(
+          'delivery',
+          sub,
+          `daprd's delivery retries of pub/sub "${pubsubName}" to app "${app}" ${ending}: an outage behind the app that lasts longer ${asObject(sub.spec).deadLetterTopic ? 'dead-letters good events' : 'loses good events'}; give the component an inbound retry policy that never stops (policy: constant, maxRetries: -1)`,
+        );
+    }
+  }
+};
+
+/**
+ * On Service Bus daprd bounds a bulk delivery, retries included, by the component's handlerTimeoutInSec
+ * (60 s when unset) and then dead-letters the batch. Events still waiting to be received last as long as
+ * the subscription's message time to live (`npm run asb -- provision`): a bulk delivery must last at
+ * least as long, or an outage dead-letters the batch in flight well before the ones behind it.
+ */
+export const serviceBusBulkOutlastsTtl: RuleFn = (ctx) => {
+  const ttl = isoDurationSeconds(DEFAULT_PLAN_OPTIONS.messageTimeToLive);
+  for (const sub of ctx.ofDaprKind('Subscription')) {
+    const spec = asObject(sub.spec);
+    if (asObject(spec.bulkSubscribe).enabled !== true) continue;
+    const pubsub = ctx.components.find((c) => c.metadata?.name === spec.pubsubname && ctx.together(c, sub));
     if (!pubsub || !ctx.componentType(pubsub).startsWith('pubsub.azure.servicebus')) continue;
     const value = asArray(asObject(pubsub.spec).metadata)
       .map(asObject)
       .find((m) => m.name === 'handlerTimeoutInSec')?.value;
     const seconds = value === undefined ? 60 : Number(value);
-    if (seconds < OUTAGE_BUDGET_HOURS * 3600) {
+    if (!(seconds >= ttl))
       ctx.report(
         'delivery',
         pubsub,
-        `handlerTimeoutInSec ${seconds} bounds daprd's retries of a delivery: after it, subscription ${sub.metadata!.name} dead-letters good events; an outage of up to ${OUTAGE_BUDGET_HOURS} h needs at least ${OUTAGE_BUDGET_HOURS * 3600}`,
+        `handlerTimeoutInSec ${value === undefined ? '(unset: 60)' : scalar(value)} ends subscription ${sub.metadata!.name}'s bulk deliveries, retries included, in the dead-letter topic: at least the subscription's message time to live (${DEFAULT_PLAN_OPTIONS.messageTimeToLive}, ${ttl} s) keeps a batch in delivery as long as the events behind it may wait`,
         '/spec/metadata',
       );
-    }
   }
 };
+
+/** Why retries under this horizon end by themselves, or undefined when they do not. */
+function howRetriesEnd(h: RetryHorizon): string | undefined {
+  if (!h.retries) return 'do not happen (no inbound retry policy targets it): the first failure is final';
+  if (h.maxRetries !== undefined) return `stop after ${h.maxRetries} retries (${h.stopsAfter ?? '?'})`;
+  if (h.stopsAfter) return `stop after ${h.stopsAfter}`;
+  return undefined;
+}
 
 /** Resiliency policies that targets name exist; targets are declared components and apps. */
 export const resiliency: RuleFn = (ctx) => {
@@ -812,7 +847,8 @@ export const RULES: RuleFn[] = [
   scopes,
   configurations,
   subscriptions,
-  deliveryOutlastsOutages,
+  deliveryRetriesNeverStop,
+  serviceBusBulkOutlastsTtl,
   resiliency,
   selectors,
   ingressBackends,

@@ -5,10 +5,14 @@
 //   - the metadata names of components-contrib's Microsoft Entra ID authentication, the "azuread"
 //     built-in authentication profile that several components declare (its YAML definition is not part
 //     of the module).
+//
+// `facts retry-horizons` instead reads a sidecar's Resiliency resources and components (JSON, stdin) and
+// prints how daprd's retries of each component end (retries.go).
 package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"sort"
@@ -43,7 +47,17 @@ func azureAuthMetadata() []string {
 }
 
 func main() {
-	facts := map[string]any{"injectorAnnotations": injectorAnnotations(), "azureAuthMetadata": azureAuthMetadata()}
+	var facts any
+	if len(os.Args) > 1 && os.Args[1] == "retry-horizons" {
+		horizons, err := retryHorizons(os.Stdin)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		facts = horizons
+	} else {
+		facts = map[string]any{"injectorAnnotations": injectorAnnotations(), "azureAuthMetadata": azureAuthMetadata()}
+	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(facts); err != nil {
