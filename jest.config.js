@@ -5,6 +5,8 @@
 // outage longer than 15 minutes; run by hand, not in CI). The last four are slower.
 const shared = {
   testEnvironment: 'node',
+  // Generous for a busy 2-core machine: a test that hangs still fails, one that is merely slow does not.
+  testTimeout: 600_000,
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
     // github-slugger (GitHub's own heading anchors, for the docs test) ships as ES modules only.
@@ -23,7 +25,12 @@ module.exports = {
       ...shared,
       displayName: 'unit',
       testMatch: ['<rootDir>/**/*.test.ts'],
-      testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.test\\.ts$', '\\.k8s\\.test\\.ts$'],
+      testPathIgnorePatterns: [
+        ...shared.testPathIgnorePatterns,
+        '\\.int\\.test\\.ts$',
+        '\\.k8s\\.test\\.ts$',
+        '\\.soak\\.test\\.ts$',
+      ],
     },
     {
       ...shared,

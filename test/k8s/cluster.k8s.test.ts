@@ -23,6 +23,7 @@ import {
   PodSpec,
   Probe,
   render,
+  restrictedPodSpec,
 } from '../support/kube';
 import { waitUntil } from '../support/wait';
 
@@ -97,8 +98,8 @@ const PROBE_FIELDS: Record<string, keyof Probe> = {
 
 /** The sidecar's resources as the annotations ask, in the API server's canonical form (it rewrites quantities). */
 async function expectedResources(namespace: string, a: Record<string, string>): Promise<Container['resources']> {
-  const pick = (entries: [string, string | undefined][]) =>
-    Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+  const pick = (entries: [string, string | undefined][]): Record<string, string> =>
+    Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== undefined));
   const requests = pick([
     ['cpu', a['dapr.io/sidecar-cpu-request']],
     ['memory', a['dapr.io/sidecar-memory-request']],
@@ -111,7 +112,7 @@ async function expectedResources(namespace: string, a: Record<string, string>): 
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'quantities', namespace },
-    spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests, limits } }] },
+    spec: restrictedPodSpec([{ name: 'c', image: 'busybox', resources: { requests, limits } }]),
   };
   const { pod, error } = await dryRunCreate(cp, probe);
   if (!pod) throw new Error(error);
@@ -157,6 +158,13 @@ async function expectSidecarAsAnnotated(
   expectProbe(daprd.readinessProbe, 'readiness', publicPort, a);
   // The injector mounts a sentry token in the sidecar only when it has one itself, as on AKS.
   expect(volumes.map((v) => v.name)).toContain('dapr-identity-token');
+  // Its API on localhost only, unless the annotation says otherwise; no Kubernetes API token when the pod
+  // mounts none, and no secret store needing one; every capability dropped (Pod Security "restricted").
+  if (a['dapr.io/sidecar-listen-addresses'] === undefined)
+    expect(argOf(args, '--dapr-listen-addresses')).toBe('[::1],127.0.0.1');
+  if (a['dapr.io/disable-builtin-k8s-secret-store'] === 'true')
+    expect(args).toContain('--disable-builtin-k8s-secret-store');
+  expect(daprd.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
 }
 
 /**
@@ -203,6 +211,11 @@ describe.each(sequence)('kubectl apply -k $label', ({ dir, objects }) => {
       }
       expect(daprd).toBeDefined();
       await expectSidecarAsAnnotated(daprd!, pod!.spec.volumes ?? [], namespace, a);
+      if (
+        (stored.spec.template.spec as PodSpec & { automountServiceAccountToken?: boolean })
+          .automountServiceAccountToken === false
+      )
+        expect((pod!.spec.volumes ?? []).map((v) => v.name).filter((n) => n.startsWith('kube-api-access'))).toEqual([]);
       expect(sansServiceAccountVolume(pod!.spec.initContainers)).toEqual(
         sansServiceAccountVolume((await withoutInjection(stored, name)).spec.initContainers),
       );
@@ -214,7 +227,7 @@ describe.each(sequence)('kubectl apply -k $label', ({ dir, objects }) => {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'plain', namespace },
-      spec: { containers: [{ name: 'app', image: 'busybox' }] },
+      spec: restrictedPodSpec([{ name: 'app', image: 'busybox' }]),
     };
     const { pod, error } = await dryRunCreate(cp, plain);
     expect(error).toBe('');

@@ -184,7 +184,29 @@ describe('what the manifests say (consistency with the issues and the guide)', (
         command: ['node', 'dist/migrate.js'],
         envFrom: c.envFrom,
       });
-      expect(migrate.env).toEqual(c.env.filter((e: { name: string }) => ['DB_SERVER', 'DB_PASSWORD'].includes(e.name)));
+      // It signs in as the role that owns the schema; the app's role may only read and write rows.
+      const migrateEnv = Object.fromEntries(
+        (migrate.env as { name: string; valueFrom: Record<string, { name: string; key: string }> }[]).map((e) => [
+          e.name,
+          e.valueFrom,
+        ]),
+      );
+      expect(migrateEnv.DB_USER!.configMapKeyRef!.key).toBe('MIGRATION_DB_USER');
+      expect(r.configMap(`${app}-env`).data).toMatchObject({
+        DB_USER: `${app}_app`,
+        MIGRATION_DB_USER: `${app}_owner`,
+      });
+      expect(migrateEnv.DB_PASSWORD).toEqual({
+        secretKeyRef: { name: `${app}-db-owner-credentials`, key: 'password' },
+      });
+      expect(Object.keys(migrateEnv)).toEqual(['DB_USER', 'DB_SERVER', 'DB_PASSWORD']);
+      // Least privilege: no Kubernetes API token in any container; spread over nodes.
+      expect(pod.spec.automountServiceAccountToken).toBe(false);
+      expect(a['dapr.io/disable-builtin-k8s-secret-store']).toBe('true');
+      expect(pod.spec.topologySpreadConstraints[0]).toMatchObject({
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'DoNotSchedule',
+      });
       expect(d.spec.progressDeadlineSeconds).toBeLessThanOrEqual(300);
       expect(r.docs.filter((x) => x.kind === 'Job')).toEqual([]);
     }
@@ -221,7 +243,20 @@ describe('what the manifests say (consistency with the issues and the guide)', (
       connectionString: { name: 'audit-db-binding', key: 'connectionString' },
     });
     expect(r.get('Component', 'audit-db').scopes).toEqual(['audit']);
-    expect(r.get('Component', 'secretstore').spec.type).toBe('secretstores.kubernetes');
+    // No secret store component: the operator resolves the components' secrets, nothing reads secrets at run time.
+    expect(
+      r.docs
+        .filter((d) => d.kind === 'Component')
+        .map((d) => (d.spec as { type: string }).type)
+        .sort(),
+    ).toEqual(['bindings.postgresql', 'pubsub.azure.servicebus.topics']);
+    // Each sidecar serves its app what it uses, over HTTP and gRPC alike.
+    const allowed = (app: string) =>
+      (r.get('Configuration', `${app}-config`).spec.api.allowed as { name: string; protocol: string }[])
+        .map((a) => `${a.protocol}:${a.name}`)
+        .sort();
+    expect([...new Set(allowed('catalog'))]).toEqual(['grpc:invoke', 'grpc:publish', 'http:invoke', 'http:publish']);
+    expect(allowed('audit')).toEqual(['grpc:bindings', 'grpc:invoke', 'http:bindings', 'http:invoke']);
     const subs = r.docs.filter((d) => d.kind === 'Subscription') as (Resource & { spec: any })[];
     expect(subs.map((s) => [s.apiVersion, s.spec.topic, s.spec.routes.default, s.spec.deadLetterTopic])).toEqual([
       ['dapr.io/v2alpha1', 'products', '/events/products', 'products-deadletter'],
@@ -270,21 +305,37 @@ describe('what the manifests say (consistency with the issues and the guide)', (
     expect(r.metadata('pubsub').namespaceName).toBeDefined();
   });
 
-  it("ingress: routes only the apps' API paths, to their own sidecars", () => {
+  it("ingress: its own sidecar, which may only invoke, and the apps' permissions for it; the apps' sidecars stay on localhost", () => {
     const r = rendered('overlays/ingress');
-    const paths = r
-      .get('Ingress', 'portable-dapr')
-      .spec.rules[0].http.paths.map((p: { path: string; backend: { service: { name: string } } }) => [
-        p.path,
-        p.backend.service.name,
-      ]);
-    expect(paths).toEqual([
-      ['/v1.0/invoke/catalog/method/api', 'catalog-dapr'],
-      ['/v1.0/invoke/audit/method/api', 'audit-dapr'],
+    const ingress = r.get('Deployment', 'ingress').spec.template;
+    expect(ingress.metadata.annotations).toMatchObject({
+      'dapr.io/enabled': 'true',
+      'dapr.io/app-id': 'ingress',
+      'dapr.io/config': 'ingress-config',
+    });
+    expect(ingress.metadata.annotations['dapr.io/app-port']).toBeUndefined();
+    expect(r.get('Configuration', 'ingress-config').spec.api.allowed).toEqual([
+      { name: 'invoke', version: 'v1.0', protocol: 'http' },
+      { name: 'invoke', version: 'v1', protocol: 'grpc' },
     ]);
-    expect(r.get('Deployment', 'catalog').spec.template.metadata.annotations['dapr.io/sidecar-listen-addresses']).toBe(
-      '0.0.0.0',
-    );
+    expect(r.get('Service', 'ingress').spec.type).toBe('LoadBalancer');
+    for (const app of ['catalog', 'audit']) {
+      expect(r.get('Deployment', app).spec.template.metadata.annotations['dapr.io/sidecar-listen-addresses']).toBe(
+        undefined,
+      );
+      const policies = r.get('Configuration', `${app}-config`).spec.accessControl.policies as { appId: string }[];
+      expect(policies.map((p) => p.appId)).toContain('ingress');
+    }
+    expect(r.docs.filter((d) => d.kind === 'Ingress')).toEqual([]);
+    // Without the component, no policy names the ingress.
+    const base = rendered('base');
+    expect(
+      ['catalog', 'audit'].flatMap((app) =>
+        (base.get('Configuration', `${app}-config`).spec.accessControl.policies as { appId: string }[]).map(
+          (p) => p.appId,
+        ),
+      ),
+    ).toEqual(['catalog']);
   });
 
   it('prerequisites: overlays add and remove secrets of their base', () => {
@@ -295,7 +346,9 @@ describe('what the manifests say (consistency with the issues and the guide)', (
       'audit-dapr-api-token',
       'audit-app-api-token',
       'catalog-db-credentials',
+      'catalog-db-owner-credentials',
       'audit-db-credentials',
+      'audit-db-owner-credentials',
       'audit-db-binding',
     ]);
     expect(names('overlays/connection-strings')).toEqual([...names('base'), 'servicebus-connection']);
@@ -624,7 +677,7 @@ describe('broken copies of the rendered manifests fail', () => {
         ).valueFrom.secretKeyRef.key = 'pwd'),
       'secret-ref',
       'Deployment/audit',
-      /key "pwd" of Secret "audit-db-credentials", which declares only: password/,
+      /key "pwd" of Secret "audit-db-owner-credentials", which declares only: password/,
     ],
     [
       'a component secretKeyRef to an undeclared Secret',
@@ -649,10 +702,10 @@ describe('broken copies of the rendered manifests fail', () => {
     ],
     [
       'a TLS secret that is not declared',
-      (get) => (get('Ingress', 'portable-dapr').spec.tls[0].secretName = 'api-tls'),
+      (get) => (podOf(get('Deployment', 'ingress')).spec.volumes[1].secret.secretName = 'api-tls'),
       'secret-ref',
-      'Ingress/portable-dapr',
-      /TLS references Secret "api-tls"/,
+      'Deployment/ingress',
+      /references Secret "api-tls"/,
       'ingress',
     ],
     // Credentials in plain text
@@ -881,20 +934,21 @@ describe('broken copies of the rendered manifests fail', () => {
       /serviceAccountName "catalog-sa" is not declared/,
     ],
     [
-      'an ingress backend that does not exist',
-      (get) => (get('Ingress', 'portable-dapr').spec.rules[0].http.paths[0].backend.service.name = 'catalog-sidecar'),
-      'ingress-backend',
-      'Ingress/portable-dapr',
-      /"catalog-sidecar" is neither declared nor the <app-id>-dapr Service/,
-      'ingress',
+      'database pools larger than the server allows',
+      (get) => (get('ConfigMap', 'azure-settings').data!.DB_SERVER_CONNECTIONS = '35'),
+      'database-connections',
+      'ConfigMap/azure-settings',
+      /may open 196 database connections, more than the server's 35 .*Deployment\/audit: 6 \(autoscaler maximum\) \+ 1 surge pods × \(DB_POOL_MAX 10 \+ audit-db maxConns 8\) = 126/,
     ],
     [
-      'an ingress to the sidecar service on the wrong port',
-      (get) => (get('Ingress', 'portable-dapr').spec.rules[0].http.paths[1].backend.service.port.number = 3500),
-      'ingress-backend',
-      'Ingress/portable-dapr',
-      /port 80, not 3500/,
-      'ingress',
+      'a SQL binding without a connection limit',
+      (get) =>
+        (get('Component', 'audit-db').spec.metadata = get('Component', 'audit-db').spec.metadata.filter(
+          (m: { name: string }) => m.name !== 'maxConns',
+        )),
+      'database-connections',
+      'Deployment/audit',
+      /binding audit-db sets no maxConns/,
     ],
   ];
 

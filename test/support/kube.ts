@@ -26,6 +26,7 @@ export interface Container {
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   livenessProbe?: Probe;
   readinessProbe?: Probe;
+  securityContext?: Record<string, unknown>;
 }
 
 export interface Probe {
@@ -38,6 +39,7 @@ export interface Probe {
 }
 
 export interface PodSpec {
+  securityContext?: Record<string, unknown>;
   containers: Container[];
   initContainers?: Container[];
   volumes?: { name: string }[];
@@ -118,4 +120,15 @@ export async function dryRunCreate(cp: ControlPlane, pod: KubeObject): Promise<{
 export function argOf(args: string[], flag: string): string | undefined {
   const at = args.indexOf(flag);
   return at < 0 ? undefined : args[at + 1];
+}
+
+/** A pod spec that meets Pod Security "restricted" (k8s/base/namespace.yaml enforces it), for probe pods. */
+export function restrictedPodSpec(containers: Container[]): PodSpec {
+  return {
+    securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: containers.map((c) => ({
+      ...c,
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    })),
+  };
 }

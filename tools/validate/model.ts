@@ -26,7 +26,7 @@ export type Rule =
   | 'service-account'
   | 'workload-identity'
   | 'delivery'
-  | 'ingress-backend';
+  | 'database-connections';
 
 export interface Problem {
   rule: Rule;

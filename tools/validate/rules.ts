@@ -1,4 +1,5 @@
 import { DEFAULT_PLAN_OPTIONS, isoDurationSeconds } from '../asb/provision';
+import { databaseConnections } from './capacity';
 import { checkAnnotationValue, closest } from './dapr-annotations';
 import type { ComponentSpec, MetadataField, RetryHorizon } from './dapr-facts';
 import type { Context } from './context';
@@ -750,54 +751,6 @@ export const selectors: RuleFn = (ctx) => {
   }
 };
 
-/** Ingress backends are Services here, or the <app-id>-dapr Service the Dapr operator makes (port 80). */
-export const ingressBackends: RuleFn = (ctx) => {
-  const apps = new Map(ctx.daprApps.map((a) => [a.appId, a]));
-  for (const ing of ctx.ofKind('Ingress')) {
-    const spec = asObject(ing.spec);
-    const backends: [Json, string][] = [];
-    if (isObject(spec.defaultBackend)) backends.push([spec.defaultBackend, '/spec/defaultBackend']);
-    asArray(spec.rules).forEach((rule, i) =>
-      asArray(asObject(asObject(rule).http).paths).forEach((p, j) =>
-        backends.push([asObject(asObject(p).backend), `/spec/rules/${i}/http/paths/${j}/backend`]),
-      ),
-    );
-    for (const [backend, path] of backends) {
-      const service = asObject(backend.service);
-      if (!service.name) continue;
-      const name = scalar(service.name);
-      const port = asObject(service.port);
-      const declaredService = ctx.named('Service', name, ing.metadata?.namespace);
-      const daprApp = name.endsWith('-dapr') ? apps.get(name.slice(0, -'-dapr'.length)) : undefined;
-      if (daprApp && (!ctx.k8s || daprApp.namespace === ing.metadata?.namespace)) {
-        if (port.number !== undefined && port.number !== 80)
-          ctx.report(
-            'ingress-backend',
-            ing,
-            `${name} (created by Dapr) serves the sidecar's HTTP API on port 80, not ${scalar(port.number)}`,
-            path,
-          );
-      } else if (!declaredService) {
-        ctx.report(
-          'ingress-backend',
-          ing,
-          `backend Service "${name}" is neither declared nor the <app-id>-dapr Service of a Dapr app here`,
-          path,
-        );
-      } else if (
-        port.number !== undefined &&
-        !asArray(asObject(declaredService.spec).ports).some((p) => asObject(p).port === port.number)
-      ) {
-        ctx.report('ingress-backend', ing, `backend Service "${name}" has no port ${scalar(port.number)}`, path);
-      }
-    }
-    asArray(spec.tls).forEach((t, i) => {
-      const secretName = asObject(t).secretName;
-      if (secretName !== undefined) ctx.referenceSecret(ing, secretName, undefined, `/spec/tls/${i}/secretName`, 'TLS');
-    });
-  }
-};
-
 /** Credentials in plain text anywhere: ConfigMap keys named like one, and values that look like one. */
 export const plaintextCredentials: RuleFn = (ctx) => {
   for (const cm of ctx.ofKind('ConfigMap')) {
@@ -851,7 +804,7 @@ export const RULES: RuleFn[] = [
   serviceBusBulkOutlastsTtl,
   resiliency,
   selectors,
-  ingressBackends,
+  databaseConnections,
   plaintextCredentials,
   unusedSecrets,
 ];

@@ -96,6 +96,7 @@ func retryHorizons(in io.Reader) (map[string]map[string]retryHorizon, error) {
 	}
 	log := logger.NewLogger("facts")
 	log.SetOutput(os.Stderr)
+	log.SetOutputLevel(logger.WarnLevel)
 	res := resiliency.FromConfigurations(log, req.Resiliencies...)
 	out := map[string]map[string]retryHorizon{}
 	for _, c := range req.Components {
