@@ -5,7 +5,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/', '**/node_modules/', '.dapr/', '.k8s/', '.ci-out/', 'coverage/', '**/*.js', '**/*.mjs'] },
+  { ignores: ['**/dist/', '**/node_modules/', '.dapr/', '.k8s/', '.cluster/', '.ci-out/', 'coverage/', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,

@@ -1,7 +1,7 @@
 // Six suites: `unit` (*.test.ts, no infrastructure), `integration` (*.int.test.ts: real daprd, brokers
 // and databases), `matrix` (test/matrix: the end-to-end scenario on every broker × SQL engine),
-// `reliability` (test/reliability: faults, load and hostile input), `k8s` (*.k8s.test.ts: the manifests
-// against a real kube-apiserver with the Dapr control plane, tools/kube) and `soak` (test/soak: a database
+// `reliability` (test/reliability: faults, load and hostile input), `k8s` (*.k8s.test.ts: k8s/ on a
+// single-node cluster with Dapr from its Helm chart, tools/cluster) and `soak` (test/soak: a database
 // outage longer than 15 minutes; run by hand, not in CI). The last four are slower.
 const shared = {
   testEnvironment: 'node',
@@ -14,7 +14,9 @@ const shared = {
   },
   transformIgnorePatterns: ['/node_modules/(?!github-slugger/)'],
   moduleNameMapper: { '^@portable-dapr/common$': '<rootDir>/common/src' },
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/.cluster/'],
+  // The image builder's layers hold copies of the repository (and its package.json files).
+  modulePathIgnorePatterns: ['<rootDir>/.cluster/'],
 };
 
 /** @type {import('jest').Config} */

@@ -1,11 +1,11 @@
 /**
- * The test control plane itself (tools/kube/control-plane.ts). Without Dapr (what tools/validate uses for
- * server-side strict validation) it must come up and validate like a real API server; with Dapr, keep
- * the Dapr processes in their sandbox; and either must leave nothing behind, even when the process that
- * started it is killed. What the Dapr control plane does with k8s/ is in cluster.k8s.test.ts.
+ * The validation API server itself (tools/kube/control-plane.ts, what tools/validate uses for
+ * server-side strict validation): it must come up and validate like a real API server, and leave
+ * nothing behind, even when the process that started it is killed. The whole cluster, with the Dapr
+ * control plane and the app running, is cluster.k8s.test.ts.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ControlPlane, daprCrdDir } from '../../tools/kube/control-plane';
 import { KUBERNETES_VERSION } from '../../tools/kube/versions';
@@ -21,10 +21,10 @@ const alive = (pid: number | undefined) => {
   }
 };
 
-describe('ControlPlane.start({ dapr: false })', () => {
+describe('ControlPlane.start()', () => {
   let cp: ControlPlane;
   beforeAll(async () => {
-    cp = await ControlPlane.start({ dapr: false });
+    cp = await ControlPlane.start();
   }, 120_000);
   afterAll(() => cp?.stop());
 
@@ -55,40 +55,6 @@ describe('ControlPlane.start({ dapr: false })', () => {
     const r = await cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: component });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('unknown field "spec.metdata"');
-  });
-});
-
-describe('ControlPlane.start({ dapr: true })', () => {
-  let cp: ControlPlane;
-  beforeAll(async () => {
-    cp = await ControlPlane.start({ dapr: true });
-  }, 240_000);
-  afterAll(() => cp?.stop());
-
-  it('runs etcd, kube-apiserver and the Dapr control plane in one network namespace that is not this one', () => {
-    const netns = (pid: number | undefined) => readlinkSync(`/proc/${pid}/ns/net`);
-    const names = cp.processes.map((p) => p.options.name);
-    expect(names).toEqual(
-      expect.arrayContaining(['etcd', 'kube-apiserver', 'dapr-sentry', 'dapr-sidecar-injector', 'dapr-operator']),
-    );
-    const namespaces = new Set(cp.processes.map((p) => netns(p.pid)));
-    expect(namespaces.size).toBe(1);
-    expect(namespaces.has(netns(process.pid))).toBe(false);
-  });
-
-  it('runs each Dapr process as a non-root user (Dapr refuses root in Kubernetes mode)', () => {
-    for (const name of ['dapr-sentry', 'dapr-sidecar-injector', 'dapr-operator'])
-      expect(readFileSync(cp.logOf(name), 'utf8')).toContain('Running in Kubernetes environment as user 65532');
-  });
-
-  it("gives each Dapr process its pod's files in a /var/run of its own, not the host's", () => {
-    const injector = cp.processes.find((p) => p.options.name === 'dapr-sidecar-injector')!;
-    // Its file system as it sees it; /var/run is usually a symlink, which would resolve to the host's.
-    const inPod = (path: string) =>
-      readFileSync(`/proc/${injector.pid}/root${realpathSync('/var/run')}/${path}`, 'utf8');
-    expect(inPod('secrets/kubernetes.io/serviceaccount/namespace')).toBe('dapr-system');
-    expect(inPod('secrets/dapr.io/sentrytoken/token')).toMatch(/^ey/);
-    expect(existsSync('/var/run/secrets/dapr.io/sentrytoken/token')).toBe(false);
   });
 });
 

@@ -30,10 +30,15 @@ const render = (dir: string): Doc[] => {
   return renderCache.get(dir)!;
 };
 
+/** The kustomizations the AKS guide deploys: all but the local overlay, which docs/kubernetes.md deploys. */
+const aksKustomizations = () =>
+  findKustomizations(k8sDir)
+    .map((d) => d.slice(repoRoot.length + 1))
+    .filter((d) => d !== 'k8s/overlays/local');
+
 describe('docs/deploy-aks.md', () => {
   it('creates every secret each kustomization declares, with its keys, in the namespace', () => {
-    const dirs = findKustomizations(k8sDir).map((d) => d.slice(repoRoot.length + 1));
-    for (const dir of dirs) {
+    for (const dir of aksKustomizations()) {
       for (const secret of loadPrerequisites(join(repoRoot, dir)).secrets) {
         const line = commands.find((c) => new RegExp(`create secret (generic|tls) ${secret.name}(\\s|$)`).test(c));
         if (!line) throw new Error(`the guide never creates the Secret ${secret.name} (${dir}/prerequisites.yaml)`);
@@ -53,8 +58,7 @@ describe('docs/deploy-aks.md', () => {
       commands.flatMap((c) => [...c.matchAll(/kubectl (?:-n \S+ )?apply -k ([\w./-]+)/g)].map((m) => m[1]!)),
     );
     for (const dir of applied) expect(existsSync(join(repoRoot, dir, 'kustomization.yaml'))).toBe(true);
-    const all = findKustomizations(k8sDir).map((d) => d.slice(repoRoot.length + 1));
-    expect([...applied].sort()).toEqual(all.sort());
+    expect([...applied].sort()).toEqual(aksKustomizations().sort());
   });
 
   it('names the images the base kustomization pins, and edits them with kustomize edit set image', () => {
@@ -259,5 +263,27 @@ describe('docs/deploy-aks.md: who may do what it tells operators to do', () => {
     expect(commands.some((c) => c.includes('npm run asb -- dlq:replay'))).toBe(true);
     expect(grants.some((g) => g.who === 'me' && g.role === 'Azure Service Bus Data Receiver')).toBe(true);
     expect(maySend('me', DEFAULT_PLAN_OPTIONS.topic)).toBe(true);
+  });
+});
+
+describe('docs/kubernetes.md, "Run it on a local cluster"', () => {
+  const doc = readFileSync(join(repoRoot, 'docs/kubernetes.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## Run it on a local cluster'));
+  /** Each command of its code blocks: a for loop as a whole, other lines one by one (continuations joined). */
+  const statements = [...section.matchAll(/```bash\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!.replace(/\\\n\s*/g, ' '))
+    .flatMap((block) => block.split(/\n(?=\S)(?!done)/));
+
+  it('creates every Secret the local overlay and its base declare, with its keys', () => {
+    for (const secret of loadPrerequisites(join(repoRoot, 'k8s/overlays/local')).secrets) {
+      const statement = statements.find((s) => new RegExp(`(\\s|^)${secret.name}(\\s|;|$)`).test(s));
+      if (!statement) throw new Error(`the section never creates the Secret ${secret.name}`);
+      expect(statement).toContain('create secret generic');
+      for (const key of secret.keys ?? []) expect(statement).toContain(`--from-literal=${key}=`);
+    }
+  });
+
+  it('applies the local overlay', () => {
+    expect(statements.some((s) => s.includes('kubectl apply -k k8s/overlays/local'))).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { ControlPlane } from '../../tools/kube/control-plane';
+import type { KubeClient } from '../../tools/kube/control-plane';
 import { kubeHome } from '../../tools/kube/versions';
 import { loadPrerequisites } from '../../tools/validate/load';
 
@@ -83,7 +83,7 @@ export function namespaceOf(objects: KubeObject[]): string {
  * with a dummy value per key, in its namespace; and the namespace's `default` ServiceAccount, which
  * kube-controller-manager would have made (there is none here) and a pod without serviceAccountName uses.
  */
-export async function createPrerequisites(cp: ControlPlane, dir: string, namespace: string): Promise<string[]> {
+export async function createPrerequisites(cp: KubeClient, dir: string, namespace: string): Promise<string[]> {
   const secrets = loadPrerequisites(dir).secrets.map((s) => ({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -111,7 +111,7 @@ export function podOf(workload: KubeObject, name: string): KubeObject {
 }
 
 /** The Pod the API server would store (admission webhooks included), without storing it. */
-export async function dryRunCreate(cp: ControlPlane, pod: KubeObject): Promise<{ pod?: PodObject; error: string }> {
+export async function dryRunCreate(cp: KubeClient, pod: KubeObject): Promise<{ pod?: PodObject; error: string }> {
   const r = await cp.kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], { input: JSON.stringify(pod) });
   return r.code === 0 ? { pod: JSON.parse(r.stdout), error: '' } : { error: r.stderr.trim() };
 }

@@ -18,9 +18,12 @@ export interface ProductDto {
 
 const json = (body: unknown) => ({ body });
 
+/** What the scenario needs of a running system: service invocation through a sidecar (a local Stack, or a cluster's). */
+export type Invoker = Pick<Stack, 'invoke'>;
+
 /** Calls the Products API through the catalog's sidecar; fails loudly on an unexpected status. */
 export async function productCall(
-  stack: Stack,
+  stack: Invoker,
   method: string,
   path: string,
   expectedStatus: number,
@@ -38,7 +41,7 @@ export async function productCall(
  * The scenario every broker and engine must pass: three creates, one update, one delete through
  * service invocation. Returns the audit entries they must produce, exactly.
  */
-export async function changeProducts(stack: Stack, tag = ''): Promise<ExpectedEntry[]> {
+export async function changeProducts(stack: Invoker, tag = ''): Promise<ExpectedEntry[]> {
   const made: ProductDto[] = [];
   for (const [name, type, price] of [
     [`Pen${tag}`, 'Office', 2.5],
@@ -77,7 +80,7 @@ export async function changeProducts(stack: Stack, tag = ''): Promise<ExpectedEn
 }
 
 /** The audit trail, read through `via`'s sidecar (by default the catalog's: the cross-app path). */
-export async function auditEntries(stack: Stack, query = '', via: AppId = 'catalog'): Promise<AuditLogDto[]> {
+export async function auditEntries(stack: Invoker, query = '', via: AppId = 'catalog'): Promise<AuditLogDto[]> {
   const res = await stack.invoke('audit', 'GET', `/api/auditlogs${query}`, { via });
   if (res.status !== 200) throw new Error(`GET /api/auditlogs${query}: ${res.status} ${await res.text()}`);
   return (await res.json()) as AuditLogDto[];
@@ -85,7 +88,7 @@ export async function auditEntries(stack: Stack, query = '', via: AppId = 'catal
 
 /** Waits until `count` entries match `filter`, then a little longer to catch any extra (duplicate) one. */
 export async function settledEntries(
-  stack: Stack,
+  stack: Invoker,
   count: number,
   filter: (e: AuditLogDto) => boolean = () => true,
   timeoutMs = 30_000,

@@ -1,7 +1,8 @@
 /**
  * The pinned Dapr runtime (daprd, and sentry for the mTLS test; sentry, the sidecar injector and the
- * operator for the Kubernetes manifest tests: ensureDaprControlPlane) in the project's `.dapr/bin`, where the
- * run file's `runtimePath: ./` points. Sources, in order: an install of exactly the pinned version
+ * operator for the Kubernetes manifest tests: ensureDaprControlPlane; placement and the scheduler for the
+ * single-node cluster: ensureDaprClusterServices) in the project's `.dapr/bin`, where the run file's
+ * `runtimePath: ./` points. Sources, in order: an install of exactly the pinned version
  * (project, `dapr init`, PATH), the official release archive verified by its checksum, a build from
  * the Go modules with the local Go toolchain. A rerun with the binaries present is a no-op. The Dapr CLI
  * is not provided here: it is installed as the Dapr docs say, and `npm start` uses it when present.
@@ -171,9 +172,9 @@ async function buildRuntime(goVersion: string, binaries: RuntimeBinary[]): Promi
     throw new Error(`the built daprd reports ${version}, not ${DAPR_RUNTIME_VERSION}`);
 }
 
-type RuntimeBinary = 'daprd' | 'sentry' | 'injector' | 'operator';
+type RuntimeBinary = 'daprd' | 'sentry' | 'injector' | 'operator' | 'placement' | 'scheduler';
 
-/** sentry, the injector and the operator have no --version flag: a stamp written next to each records the version it was obtained at. */
+/** Only daprd has a --version flag: a stamp written next to each of the others records the version it was obtained at. */
 const stampOf = (binary: RuntimeBinary) => join(paths.bin, `.${binary}.version`);
 const stamped = (binary: RuntimeBinary) =>
   existsSync(join(paths.bin, binary)) &&
@@ -255,26 +256,33 @@ export async function ensureDaprRuntime(): Promise<void> {
   say(`daprd ${DAPR_RUNTIME_VERSION} ready at ${paths.daprd} (${elapsed(started)})`);
 }
 
+/** Builds the `missing` control plane binaries from the Go modules, or says what to install to get them. */
+async function buildControlPlane(missing: RuntimeBinary[], purpose: string): Promise<void> {
+  if (missing.length === 0) return;
+  const go = await goToolchain();
+  if (!go) {
+    throw new Error(
+      `cannot build the Dapr ${missing.join(', ')} ${DAPR_RUNTIME_VERSION} for ${purpose}: no Go toolchain (1.21 or newer) is installed.\n` +
+        'Install Go (https://go.dev/dl/, or your OS package: `apt-get install golang-go`); it fetches the Go version the build asks for itself.',
+    );
+  }
+  await buildRuntime(go, missing);
+}
+
 /**
- * The Dapr control plane the Kubernetes manifest tests run (tools/kube): sentry, the sidecar injector
- * and the operator, in .dapr/bin. The injector and the operator are only built from the Go modules
- * (tools/dapr-build); a rerun with them present is a no-op.
+ * The Dapr control plane of the local cluster (tools/cluster), whose images are made of these binaries:
+ * sentry, the sidecar injector, the operator, placement and the scheduler, in .dapr/bin. Built from the
+ * Go modules (tools/dapr-build) with the flags of daprd, so they reuse its compile work, in one build;
+ * a rerun with them present is a no-op.
  */
 export async function ensureDaprControlPlane(): Promise<void> {
   mkdirSync(paths.bin, { recursive: true });
   await withLock(join(paths.home, 'setup.lock'), async () => {
-    const missing: RuntimeBinary[] = (['injector', 'operator'] as const).filter((b) => !stamped(b));
+    const built = ['injector', 'operator', 'placement', 'scheduler'] as const;
+    const missing: RuntimeBinary[] = built.filter((b) => !stamped(b));
     if (!stamped('sentry') && !(await downloadRelease('sentry', releaseUrls().sentry, paths.sentry, undefined)))
       missing.push('sentry');
-    if (missing.length === 0) return;
-    const go = await goToolchain();
-    if (!go) {
-      throw new Error(
-        `cannot build the Dapr ${missing.join(', ')} ${DAPR_RUNTIME_VERSION} for the Kubernetes manifest tests: no Go toolchain (1.21 or newer) is installed.\n` +
-          'Install Go (https://go.dev/dl/, or your OS package: `apt-get install golang-go`); it fetches the Go version the build asks for itself.',
-      );
-    }
-    await buildRuntime(go, missing);
+    await buildControlPlane(missing, 'the local Kubernetes cluster');
   });
 }
 

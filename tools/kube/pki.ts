@@ -59,7 +59,11 @@ async function signed(
   return { cert: join(dir, `${name}.crt`), key };
 }
 
-export async function makePki(dir: string): Promise<Pki> {
+/**
+ * `apiserverIps`: the addresses the API server is also reached at besides 127.0.0.1 (a cluster's node
+ * address and the ClusterIP of the `kubernetes` Service, which pods use).
+ */
+export async function makePki(dir: string, apiserverIps: string[] = []): Promise<Pki> {
   const caKey = await keyPair(dir, 'ca');
   await openssl(dir, [
     'req',
@@ -78,6 +82,7 @@ export async function makePki(dir: string): Promise<Pki> {
   // The names a client inside the cluster would use too, so the certificate is not the odd one out.
   const apiserverNames = [
     'IP:127.0.0.1',
+    ...apiserverIps.map((ip) => `IP:${ip}`),
     'DNS:localhost',
     'DNS:kubernetes',
     'DNS:kubernetes.default',

@@ -1,8 +1,7 @@
 /**
- * `npm run setup:k8s` (and `npm test`, through pretest): the binaries of the loopback Kubernetes control
- * plane the manifest tests start (./control-plane.ts):
- *   - .k8s/bin/{etcd,kube-apiserver,kubectl}, built from the Go modules pinned in tools/kube-build;
- *   - .dapr/bin/{sentry,injector,operator}, the Dapr control plane, built from tools/dapr-build.
+ * `npm run setup:k8s` (and `npm test`, through pretest): the binaries of the validation API server the
+ * manifest tests and `npm run validate` start (./control-plane.ts): .k8s/bin/{etcd,kube-apiserver,kubectl},
+ * built from the Go modules pinned in tools/kube-build. The rest of a cluster is tools/cluster/build.ts.
  * There is no release download: only the Go module proxy is assumed reachable. A cold build takes
  * several minutes; a rebuild reuses the Go module and build caches; a rerun with the binaries present is
  * a no-op. Safe to run several times at once (a lock file serialises the builds).
@@ -10,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capture, elapsed, runStep, say } from '../dapr/progress';
-import { ensureDaprControlPlane, goEnv, goToolchain, withLock } from '../dapr/setup';
+import { goEnv, goToolchain, withLock } from '../dapr/setup';
 import { ETCD_VERSION, KUBE_BUILD_MODULE, kubeHome, KUBERNETES_VERSION, kubernetesLdflags } from './versions';
 
 const paths = kubeHome();
@@ -81,15 +80,12 @@ async function ensureKubernetes(): Promise<void> {
   await buildKubernetes(go);
 }
 
-/** Makes the control plane binaries of the Kubernetes manifest tests available (see the header). */
+/** Makes the binaries of the validation API server available (see the header). */
 export async function ensureKubeControlPlane(): Promise<void> {
   const started = Date.now();
   mkdirSync(paths.bin, { recursive: true });
   await withLock(paths.lock, ensureKubernetes);
-  await ensureDaprControlPlane();
-  log(
-    `etcd ${ETCD_VERSION}, kube-apiserver and kubectl ${KUBERNETES_VERSION} in ${paths.bin}, Dapr sentry, injector and operator in .dapr/bin: ready (${elapsed(started)})`,
-  );
+  log(`etcd ${ETCD_VERSION}, kube-apiserver and kubectl ${KUBERNETES_VERSION} in ${paths.bin}: ready (${elapsed(started)})`);
 }
 
 if (require.main === module) {

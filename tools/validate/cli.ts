@@ -40,7 +40,7 @@ export async function main(
     ? args.positionals
     : ['k8s', 'dapr.yaml'].map((p) => join(root, p)).filter((p) => existsSync(p));
   let sets: ValidatedSet[] = [];
-  const server = await ControlPlane.start({ dapr: false });
+  const server = await ControlPlane.start();
   try {
     for (const p of paths) sets = sets.concat(await validatePath(p, { server, root }));
   } catch (e) {
