@@ -5,8 +5,6 @@
 // outage longer than 15 minutes; run by hand, not in CI). The last four are slower.
 const shared = {
   testEnvironment: 'node',
-  // Generous for a busy 2-core machine: a test that hangs still fails, one that is merely slow does not.
-  testTimeout: 600_000,
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
     // github-slugger (GitHub's own heading anchors, for the docs test) ships as ES modules only.
@@ -22,6 +20,9 @@ const shared = {
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: __dirname,
+  // Generous for a busy 2-core machine: a test that hangs still fails, one that is merely slow does not.
+  // (A global option: jest ignores it in a project's settings.)
+  testTimeout: 600_000,
   projects: [
     {
       ...shared,

@@ -136,9 +136,10 @@ export function meanBetween(
   after: Record<string, { sum: number; count: number }>,
 ): Record<string, { calls: number; meanMs: number }> {
   return Object.fromEntries(
-    Object.keys(after).map((k) => {
-      const calls = after[k]!.count - before[k]!.count;
-      return [k, { calls, meanMs: calls ? (after[k]!.sum - before[k]!.sum) / calls : NaN }];
+    Object.entries(after).map(([k, a]) => {
+      const b = before[k] ?? { sum: 0, count: 0 };
+      const calls = a.count - b.count;
+      return [k, { calls, meanMs: calls ? (a.sum - b.sum) / calls : NaN }];
     }),
   );
 }

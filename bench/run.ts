@@ -26,7 +26,7 @@ import { waitUntil } from '../test/support/wait';
 import { auditCounts, pgQuery } from '../test/support/sql';
 import { DAPRD_CALLS, daprdReadings, meanBetween, pacedPosts, Stages, stages } from './latency';
 import { PROJECT_ROOT } from '../tools/dapr/versions';
-import { startStack, Stack } from '../tools/stack/stack';
+import { Stack, startStack } from '../tools/stack';
 import { formatTable } from '../tools/table';
 import { renderChart } from './chart';
 import { median, Series, spread } from './stats';
@@ -254,6 +254,263 @@ function httpSeries(label: string, r: { sidecar: HttpFigure[]; direct: HttpFigur
   ];
 }
 
+// ---- measure ------------------------------------------------------------------------------------
+
+/** Sidecar vs direct for one request at one concurrency. */
+interface HttpComparison {
+  method: 'GET' | 'POST';
+  path: string;
+  concurrency: number;
+  runs: { sidecar: HttpFigure[]; direct: HttpFigure[] };
+}
+
+/** Propagation at one write rate. */
+interface PropagationLevel {
+  name: string;
+  rate: number;
+  runs: Propagation[];
+}
+
+/** The audit drain and the ceilings beside it, one value per repeat. */
+interface DrainFigures {
+  drains: number[];
+  drainsWithStart: number[];
+  rawSingle: number[];
+  rawBatch: number[];
+  redis: { publish: number; consume: number }[];
+}
+
+interface Measured {
+  http: HttpComparison[];
+  propagation: PropagationLevel[];
+  drain: DrainFigures;
+}
+
+/** Steps 1 to 3 of the header, on a running stack. */
+async function measure(stack: Stack, dbs: { catalog: string; audit: string }): Promise<Measured> {
+  const http = await measureHttp(stack);
+  const maxWrite = Math.max(
+    0,
+    ...http.filter((h) => h.method === 'POST').map((h) => median(h.runs.sidecar.map((f) => f.rps))),
+  );
+  // The HTTP runs above left many published outbox rows and audit rows behind: let the planner see them.
+  await pgQuery(dbs.catalog, 'VACUUM ANALYZE outbox_events');
+  await pgQuery(dbs.audit, 'VACUUM ANALYZE audit_logs');
+  const propagation = await measurePropagation(stack, dbs, maxWrite);
+  const drain = await measureDrain(stack, dbs);
+  return { http, propagation, drain };
+}
+
+/** Step 1 and 2: POST and GET, sidecar vs direct, at each concurrency (after a warm-up). */
+async function measureHttp(stack: Stack): Promise<HttpComparison[]> {
+  log('warming up');
+  await load(`${stack.node('catalog').daprUrl}/v1.0/invoke/catalog/method/api/products`, 'POST', 16, { seconds: 2 });
+  await load(`${stack.node('catalog').appUrl}/api/products`, 'POST', 16, { seconds: 2 });
+  const created = (await (
+    await stack.invoke('catalog', 'POST', '/api/products', { body: { name: 'Read me', type: 'T', price: 1 } })
+  ).json()) as { id: number };
+  const out: HttpComparison[] = [];
+  for (const [method, path] of [
+    ['POST', '/api/products'],
+    ['GET', `/api/products/${created.id}`],
+  ] as const) {
+    for (const concurrency of CONCURRENCY) {
+      log(`${method} ${path} at concurrency ${concurrency}`);
+      out.push({ method, path, concurrency, runs: await compare(stack, method, path, concurrency) });
+    }
+  }
+  return out;
+}
+
+/** Step 3: propagation at idle and at 50% and 90% of the highest write rate. */
+async function measurePropagation(
+  stack: Stack,
+  dbs: { catalog: string; audit: string },
+  maxWrite: number,
+): Promise<PropagationLevel[]> {
+  log(`propagation delay at idle (${IDLE_RATE}/s) and at 50% and 90% of ${maxWrite.toFixed(0)} writes/s`);
+  const levels: PropagationLevel[] = [];
+  for (const [name, rate] of [
+    ['idle', IDLE_RATE],
+    ['50%', Math.max(1, Math.round(maxWrite * 0.5))],
+    ['90%', Math.max(1, Math.round(maxWrite * 0.9))],
+  ] as const) {
+    const runs: Propagation[] = [];
+    for (let r = 0; r < REPEATS; r++) runs.push(await propagation(stack, dbs, rate));
+    levels.push({ name, rate, runs });
+  }
+  return levels;
+}
+
+/** Step 4: the audit drain, then the raw INSERT and Redis rates. */
+async function measureDrain(stack: Stack, dbs: { audit: string }): Promise<DrainFigures> {
+  log(`audit drain: ${DRAIN_EVENTS} events queued while audit is stopped`);
+  const drainRuns: { rate: number; withStart: number }[] = [];
+  for (let r = 0; r < REPEATS; r++) drainRuns.push(await drain(stack, dbs, DRAIN_EVENTS, 1_000_000 * (r + 1)));
+  log('raw INSERT rate against PostgreSQL, and Redis stream rates');
+  const figures: DrainFigures = {
+    drains: drainRuns.map((d) => d.rate),
+    drainsWithStart: drainRuns.map((d) => d.withStart),
+    rawSingle: [],
+    rawBatch: [],
+    redis: [],
+  };
+  for (let r = 0; r < REPEATS; r++) {
+    figures.rawSingle.push(await rawInsertRate(DRAIN_EVENTS, 1));
+    figures.rawBatch.push(await rawInsertRate(DRAIN_EVENTS, 100));
+    figures.redis.push(redisRates(DRAIN_EVENTS));
+  }
+  return figures;
+}
+
+// ---- summarise ----------------------------------------------------------------------------------
+
+/** `median (min–max)` of one figure over runs. */
+const summary = <T>(runs: T[], pick: (run: T) => number, digits = 1) =>
+  `${median(runs.map(pick)).toFixed(digits)} (${spread(runs.map(pick))})`;
+
+function httpRows(http: HttpComparison[]): string[][] {
+  return http.map(({ method, path, concurrency, runs }) => {
+    const medians = (figures: HttpFigure[]) => ({
+      rps: median(figures.map((f) => f.rps)),
+      p50: median(figures.map((f) => f.p50)),
+      p99: median(figures.map((f) => f.p99)),
+    });
+    const [s, d] = [medians(runs.sidecar), medians(runs.direct)];
+    return [
+      `${method} ${method === 'GET' ? '/api/products/{id}' : path}`,
+      String(concurrency),
+      `${s.rps.toFixed(0)} (${spread(runs.sidecar.map((f) => f.rps))})`,
+      `${d.rps.toFixed(0)} (${spread(runs.direct.map((f) => f.rps))})`,
+      `${(s.rps / d.rps).toFixed(2)}`,
+      `${s.p50.toFixed(1)} / ${d.p50.toFixed(1)} (${signed(s.p50 - d.p50)})`,
+      `${s.p99.toFixed(1)} / ${d.p99.toFixed(1)} (${signed(s.p99 - d.p99)})`,
+    ];
+  });
+}
+
+/** The load of a propagation level as its rows name it. */
+const levelLabel = ({ name, rate, runs }: PropagationLevel) =>
+  `${name} (${rate}/s, achieved ${median(runs.map((x) => x.achieved)).toFixed(0)}/s)`;
+
+function propagationRows(levels: PropagationLevel[]): string[][] {
+  return levels.map((level) => [
+    levelLabel(level),
+    summary(level.runs, (x) => x.stages.total.p50),
+    summary(level.runs, (x) => x.stages.total.p95),
+    summary(level.runs, (x) => x.stages.total.p99),
+  ]);
+}
+
+function stageRows(levels: PropagationLevel[]): string[][] {
+  return levels.map((level) => [
+    levelLabel(level),
+    `${summary(level.runs, (x) => x.stages.toPublished.p50)} / ${summary(level.runs, (x) => x.stages.toPublished.p99)}`,
+    `${summary(level.runs, (x) => x.stages.toDelivered.p50)} / ${summary(level.runs, (x) => x.stages.toDelivered.p99)}`,
+  ]);
+}
+
+function daprdCallRows(levels: PropagationLevel[]): string[][] {
+  return levels.map((level) => [
+    levelLabel(level),
+    ...Object.keys(DAPRD_CALLS).map((c) => {
+      const call = (x: Propagation) => x.daprd[c] ?? { meanMs: NaN, calls: NaN };
+      return `${median(level.runs.map((x) => call(x).meanMs)).toFixed(1)} ms × ${median(level.runs.map((x) => call(x).calls)).toFixed(0)}`;
+    }),
+  ]);
+}
+
+function drainRows({ drains, drainsWithStart, rawSingle, rawBatch, redis }: DrainFigures): string[][] {
+  const drainMedian = median(drains);
+  const [publish, consume] = [redis.map((x) => x.publish), redis.map((x) => x.consume)];
+  const row = (label: string, values: number[]) => [
+    label,
+    summary(values, (v) => v, 0),
+    (drainMedian / median(values)).toFixed(2),
+  ];
+  return [
+    ['audit drain, first → last row (events/s)', summary(drains, (v) => v, 0), '1.00'],
+    row('audit drain, from audit start (events/s)', drainsWithStart),
+    row('raw INSERT, 1 row per statement, 10 connections', rawSingle),
+    row('raw INSERT, 100 rows per statement, 10 connections', rawBatch),
+    row('Redis XADD (publish)', publish),
+    row('Redis XREADGROUP (consume)', consume),
+  ];
+}
+
+/** Every measured series, for the chart and the JSON. */
+function seriesOf({ http, propagation, drain }: Measured): Series[] {
+  return [
+    ...http.flatMap((h) => httpSeries(`${h.method} c=${h.concurrency}`, h.runs)),
+    ...propagation.flatMap(({ name, runs }) => [
+      { name: `propagation p50 @${name}`, unit: 'ms', values: runs.map((x) => x.stages.total.p50) },
+      { name: `propagation p99 @${name}`, unit: 'ms', values: runs.map((x) => x.stages.total.p99) },
+    ]),
+    { name: 'audit drain', unit: 'events/s', values: drain.drains },
+    { name: 'raw INSERT, 1 row/statement', unit: 'rows/s', values: drain.rawSingle },
+    { name: 'raw INSERT, 100 rows/statement', unit: 'rows/s', values: drain.rawBatch },
+    { name: 'Redis XADD', unit: 'msgs/s', values: drain.redis.map((x) => x.publish) },
+    { name: 'Redis XREADGROUP', unit: 'msgs/s', values: drain.redis.map((x) => x.consume) },
+  ];
+}
+
+// ---- render -------------------------------------------------------------------------------------
+
+function renderReport(measured: Measured): string {
+  const levels = measured.propagation;
+  return [
+    `Benchmark ${new Date().toISOString()} — ${cpus().length} CPUs, medians of ${REPEATS} runs (min–max)`,
+    '',
+    formatTable(
+      [
+        'request',
+        'conc.',
+        'via sidecar req/s',
+        'direct req/s',
+        'ratio',
+        'p50 ms sidecar / direct (+cost)',
+        'p99 ms sidecar / direct (+cost)',
+      ],
+      httpRows(measured.http),
+    ),
+    '',
+    formatTable(['propagation, commit → audit row', 'p50 ms', 'p95 ms', 'p99 ms'], propagationRows(levels)),
+    '',
+    formatTable(
+      [
+        'stages per event',
+        'commit → relay claim, p50 / p99 ms',
+        'claim → published → delivered to audit, p50 / p99 ms',
+      ],
+      stageRows(levels),
+    ),
+    '',
+    formatTable(['daprd per call (mean × calls)', ...Object.keys(DAPRD_CALLS)], daprdCallRows(levels)),
+    '',
+    formatTable(['drain and ceilings', 'rate', 'drain ÷ this'], drainRows(measured.drain)),
+  ].join('\n');
+}
+
+/** bench/results/latest.{json,md,svg}: every run's figures, the tables, the chart. */
+async function writeResults(at: string, measured: Measured, report: string): Promise<void> {
+  const series = seriesOf(measured);
+  const json = {
+    at,
+    cpus: cpus().length,
+    repeats: REPEATS,
+    secondsPerRun: SECONDS,
+    drainEvents: DRAIN_EVENTS,
+    ...Object.fromEntries(measured.http.map((h) => [`${h.method} c=${h.concurrency}`, h.runs])),
+    ...Object.fromEntries(measured.propagation.map((p) => [`propagation ${p.name}`, p.runs])),
+    drain: measured.drain,
+    series,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(json, null, 2));
+  writeFileSync(join(RESULTS, 'latest.md'), `${report}\n`);
+  writeFileSync(join(RESULTS, 'latest.svg'), await renderChart(series));
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   log(
@@ -266,186 +523,11 @@ async function main(): Promise<void> {
     topic: `products-${runId()}`,
     appEnv: { catalog: { LOG_LEVEL: 'warn' }, audit: { LOG_LEVEL: 'warn' } },
   });
-  const rows: string[][] = [];
-  const series: Series[] = [];
-  const json: Record<string, unknown> = {
-    at: new Date().toISOString(),
-    cpus: cpus().length,
-    repeats: REPEATS,
-    secondsPerRun: SECONDS,
-    drainEvents: DRAIN_EVENTS,
-  };
+  const at = new Date().toISOString();
   try {
-    log('warming up');
-    await load(`${stack.node('catalog').daprUrl}/v1.0/invoke/catalog/method/api/products`, 'POST', 16, { seconds: 2 });
-    await load(`${stack.node('catalog').appUrl}/api/products`, 'POST', 16, { seconds: 2 });
-    const created = (await (
-      await stack.invoke('catalog', 'POST', '/api/products', { body: { name: 'Read me', type: 'T', price: 1 } })
-    ).json()) as { id: number };
-
-    let maxWrite = 0;
-    for (const [method, path] of [
-      ['POST', '/api/products'],
-      ['GET', `/api/products/${created.id}`],
-    ] as const) {
-      for (const c of CONCURRENCY) {
-        log(`${method} ${path} at concurrency ${c}`);
-        const r = await compare(stack, method, path, c);
-        const label = `${method} c=${c}`;
-        series.push(...httpSeries(label, r));
-        const s = {
-          rps: median(r.sidecar.map((f) => f.rps)),
-          p50: median(r.sidecar.map((f) => f.p50)),
-          p99: median(r.sidecar.map((f) => f.p99)),
-        };
-        const d = {
-          rps: median(r.direct.map((f) => f.rps)),
-          p50: median(r.direct.map((f) => f.p50)),
-          p99: median(r.direct.map((f) => f.p99)),
-        };
-        if (method === 'POST') maxWrite = Math.max(maxWrite, s.rps);
-        rows.push([
-          `${method} ${method === 'GET' ? '/api/products/{id}' : path}`,
-          String(c),
-          `${s.rps.toFixed(0)} (${spread(r.sidecar.map((f) => f.rps))})`,
-          `${d.rps.toFixed(0)} (${spread(r.direct.map((f) => f.rps))})`,
-          `${(s.rps / d.rps).toFixed(2)}`,
-          `${s.p50.toFixed(1)} / ${d.p50.toFixed(1)} (${signed(s.p50 - d.p50)})`,
-          `${s.p99.toFixed(1)} / ${d.p99.toFixed(1)} (${signed(s.p99 - d.p99)})`,
-        ]);
-        json[label] = r;
-      }
-    }
-
-    // The HTTP runs above left many published outbox rows and audit rows behind: let the planner see them.
-    await pgQuery(dbs.names.catalog, 'VACUUM ANALYZE outbox_events');
-    await pgQuery(dbs.names.audit, 'VACUUM ANALYZE audit_logs');
-    log(`propagation delay at idle (${IDLE_RATE}/s) and at 50% and 90% of ${maxWrite.toFixed(0)} writes/s`);
-    const propagationRows: string[][] = [];
-    const stageRows: string[][] = [];
-    const callRows: string[][] = [];
-    const m = (runs: Propagation[], pick: (p: Propagation) => number) =>
-      `${median(runs.map(pick)).toFixed(1)} (${spread(runs.map(pick))})`;
-    for (const [name, rate] of [
-      ['idle', IDLE_RATE],
-      ['50%', Math.max(1, Math.round(maxWrite * 0.5))],
-      ['90%', Math.max(1, Math.round(maxWrite * 0.9))],
-    ] as const) {
-      const runs: Propagation[] = [];
-      for (let r = 0; r < REPEATS; r++) runs.push(await propagation(stack, dbs.names, rate));
-      json[`propagation ${name}`] = runs;
-      series.push(
-        { name: `propagation p50 @${name}`, unit: 'ms', values: runs.map((x) => x.stages.total.p50) },
-        { name: `propagation p99 @${name}`, unit: 'ms', values: runs.map((x) => x.stages.total.p99) },
-      );
-      const load = `${name} (${rate}/s, achieved ${median(runs.map((x) => x.achieved)).toFixed(0)}/s)`;
-      propagationRows.push([
-        load,
-        m(runs, (x) => x.stages.total.p50),
-        m(runs, (x) => x.stages.total.p95),
-        m(runs, (x) => x.stages.total.p99),
-      ]);
-      stageRows.push([
-        load,
-        `${m(runs, (x) => x.stages.toPublished.p50)} / ${m(runs, (x) => x.stages.toPublished.p99)}`,
-        `${m(runs, (x) => x.stages.toDelivered.p50)} / ${m(runs, (x) => x.stages.toDelivered.p99)}`,
-      ]);
-      callRows.push([
-        load,
-        ...Object.keys(DAPRD_CALLS).map(
-          (c) =>
-            `${median(runs.map((x) => x.daprd[c]!.meanMs)).toFixed(1)} ms × ${median(runs.map((x) => x.daprd[c]!.calls)).toFixed(0)}`,
-        ),
-      ]);
-    }
-
-    log(`audit drain: ${DRAIN_EVENTS} events queued while audit is stopped`);
-    const drainRuns: { rate: number; withStart: number }[] = [];
-    for (let r = 0; r < REPEATS; r++) drainRuns.push(await drain(stack, dbs.names, DRAIN_EVENTS, 1_000_000 * (r + 1)));
-    const drains = drainRuns.map((d) => d.rate);
-    const drainsWithStart = drainRuns.map((d) => d.withStart);
-    log('raw INSERT rate against PostgreSQL, and Redis stream rates');
-    const rawSingle: number[] = [];
-    const rawBatch: number[] = [];
-    const redis: { publish: number; consume: number }[] = [];
-    for (let r = 0; r < REPEATS; r++) {
-      rawSingle.push(await rawInsertRate(DRAIN_EVENTS, 1));
-      rawBatch.push(await rawInsertRate(DRAIN_EVENTS, 100));
-      redis.push(redisRates(DRAIN_EVENTS));
-    }
-    json.drain = { drains, drainsWithStart, rawSingle, rawBatch, redis };
-    series.push(
-      { name: 'audit drain', unit: 'events/s', values: drains },
-      { name: 'raw INSERT, 1 row/statement', unit: 'rows/s', values: rawSingle },
-      { name: 'raw INSERT, 100 rows/statement', unit: 'rows/s', values: rawBatch },
-      { name: 'Redis XADD', unit: 'msgs/s', values: redis.map((x) => x.publish) },
-      { name: 'Redis XREADGROUP', unit: 'msgs/s', values: redis.map((x) => x.consume) },
-    );
-    const drainMedian = median(drains);
-    const drainRows = [
-      ['audit drain, first → last row (events/s)', `${drainMedian.toFixed(0)} (${spread(drains)})`, '1.00'],
-      [
-        'audit drain, from audit start (events/s)',
-        `${median(drainsWithStart).toFixed(0)} (${spread(drainsWithStart)})`,
-        (drainMedian / median(drainsWithStart)).toFixed(2),
-      ],
-      [
-        'raw INSERT, 1 row per statement, 10 connections',
-        `${median(rawSingle).toFixed(0)} (${spread(rawSingle)})`,
-        (drainMedian / median(rawSingle)).toFixed(2),
-      ],
-      [
-        'raw INSERT, 100 rows per statement, 10 connections',
-        `${median(rawBatch).toFixed(0)} (${spread(rawBatch)})`,
-        (drainMedian / median(rawBatch)).toFixed(2),
-      ],
-      [
-        'Redis XADD (publish)',
-        `${median(redis.map((x) => x.publish)).toFixed(0)} (${spread(redis.map((x) => x.publish))})`,
-        (drainMedian / median(redis.map((x) => x.publish))).toFixed(2),
-      ],
-      [
-        'Redis XREADGROUP (consume)',
-        `${median(redis.map((x) => x.consume)).toFixed(0)} (${spread(redis.map((x) => x.consume))})`,
-        (drainMedian / median(redis.map((x) => x.consume))).toFixed(2),
-      ],
-    ];
-
-    const report = [
-      `Benchmark ${new Date().toISOString()} — ${cpus().length} CPUs, medians of ${REPEATS} runs (min–max)`,
-      '',
-      formatTable(
-        [
-          'request',
-          'conc.',
-          'via sidecar req/s',
-          'direct req/s',
-          'ratio',
-          'p50 ms sidecar / direct (+cost)',
-          'p99 ms sidecar / direct (+cost)',
-        ],
-        rows,
-      ),
-      '',
-      formatTable(['propagation, commit → audit row', 'p50 ms', 'p95 ms', 'p99 ms'], propagationRows),
-      '',
-      formatTable(
-        [
-          'stages per event',
-          'commit → relay claim, p50 / p99 ms',
-          'claim → published → delivered to audit, p50 / p99 ms',
-        ],
-        stageRows,
-      ),
-      '',
-      formatTable(['daprd per call (mean × calls)', ...Object.keys(DAPRD_CALLS)], callRows),
-      '',
-      formatTable(['drain and ceilings', 'rate', 'drain ÷ this'], drainRows),
-    ].join('\n');
-    mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify({ ...json, series }, null, 2));
-    writeFileSync(join(RESULTS, 'latest.md'), `${report}\n`);
-    writeFileSync(join(RESULTS, 'latest.svg'), await renderChart(series));
+    const measured = await measure(stack, dbs.names);
+    const report = renderReport(measured);
+    await writeResults(at, measured, report);
     process.stdout.write(`\n${report}\n\n`);
     log(`results in bench/results/latest.{md,json,svg}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { retryHorizons } from '../tools/validate/dapr-facts';
+import { must } from './support/must';
 
 const repoRoot = resolve(__dirname, '..');
 
@@ -36,7 +37,7 @@ const pubsubs = new Set(
   files.flatMap((f) =>
     docsOf(f)
       .filter((d) => d?.spec?.type?.startsWith('pubsub.'))
-      .map((d) => d.metadata!.name!),
+      .map((d) => must(d.metadata?.name, `the name of a pub/sub in ${f}`)),
   ),
 );
 
@@ -58,7 +59,7 @@ describe('delivery retries never stop by themselves', () => {
       const components = [...pubsubs].map((name) => ({ name, category: 'Pubsub' as const }));
       const horizons = retryHorizons({ resiliencies: [resiliency], components });
       for (const name of pubsubs) {
-        const inbound = horizons[name]!.inbound;
+        const { inbound } = must(horizons[name], `the retry horizons of ${name}`);
         expect({ name, ...inbound, stopsAfter: inbound.stopsAfter ?? 'never' }).toMatchObject({
           name,
           retries: true,
@@ -81,8 +82,10 @@ describe('delivery retries never stop by themselves', () => {
       },
     });
     const horizon = (deliver: object) =>
-      retryHorizons({ resiliencies: [policy(deliver)], components: [{ name: 'pubsub', category: 'Pubsub' }] }).pubsub!
-        .inbound;
+      must(
+        retryHorizons({ resiliencies: [policy(deliver)], components: [{ name: 'pubsub', category: 'Pubsub' }] }).pubsub,
+        'the retry horizons of pubsub',
+      ).inbound;
     expect(horizon({ policy: 'exponential', maxInterval: '15s', maxRetries: -1 }).stopsAfter).toMatch(/^1[45]m/);
     expect(horizon({ policy: 'constant', duration: '2s', maxRetries: 5 })).toMatchObject({
       maxRetries: 5,

@@ -19,7 +19,9 @@ const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 function anchorsOf(file: string): Set<string> {
   const slugger = new GithubSlugger();
   const tokens = md.parse(read(file), {});
-  return new Set(tokens.flatMap((t, i) => (t.type === 'heading_open' ? [slugger.slug(tokens[i + 1]!.content)] : [])));
+  return new Set(
+    tokens.flatMap((t, i) => (t.type === 'heading_open' ? [slugger.slug(tokens[i + 1]?.content ?? '')] : [])),
+  );
 }
 
 function linksOf(file: string): string[] {
@@ -47,7 +49,7 @@ describe('the documentation', () => {
 
   it('names only npm scripts that exist', () => {
     const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
-    const named = new Set(DOCS.flatMap((f) => [...read(f).matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]!)));
+    const named = new Set(DOCS.flatMap((f) => [...read(f).matchAll(/npm run ([\w:-]+)/g)].flatMap((m) => m[1] ?? [])));
     expect([...named].filter((s) => !scripts.includes(s))).toEqual([]);
     for (const s of ['test:matrix', 'test:reliability', 'test:k8s', 'bench', 'lint', 'format'])
       expect(named).toContain(s);
@@ -57,7 +59,7 @@ describe('the documentation', () => {
     const table = read('docs/configuration.md')
       .split('\n')
       .filter((l) => l.startsWith('| `'))
-      .flatMap((l) => [...l.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!));
+      .flatMap((l) => [...(l.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].flatMap((m) => m[1] ?? []));
     // APP_PORT: the Dapr CLI's name for PORT, read in its place (parseEnv).
     const read_ = new Set([...Object.keys(catalogEnvSchema.shape), ...Object.keys(auditEnvSchema.shape), 'APP_PORT']);
     expect([...new Set(table)].sort()).toEqual([...read_].sort());

@@ -11,10 +11,16 @@
 import { parseArgs } from 'node:util';
 import { ensureDaprRuntime } from './dapr/setup';
 import { PROJECT_ROOT } from './dapr/versions';
-import { databaseAdmin, requireReachable } from './stack/infra';
-import { localSecrets, secretsFileOf, writeSecretsFile } from './stack/local-state';
-import { loadRunFile } from './stack/run-file';
-import { parseSqlEngine, SQL_VARIANTS } from './stack/variants';
+import {
+  databaseAdmin,
+  loadRunFile,
+  localSecrets,
+  parseSqlEngine,
+  requireReachable,
+  secretsFileOf,
+  SQL_VARIANTS,
+  writeSecretsFile,
+} from './stack';
 
 const say = (message: string) => console.log(`[setup] ${message}`);
 

@@ -12,12 +12,23 @@ import { parseArgs, promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { parseCliVersion } from './dapr/versions-check';
 import { DAPR_CLI_LINE, daprHome, PROJECT_ROOT } from './dapr/versions';
-import { CliRun } from './stack/cli-run';
-import { databaseAdmin, provisionJetStream, requireReachable } from './stack/infra';
-import { DEFAULT_TOPIC } from './stack/resources';
-import { readRunFile, resolveRunFile, ResolvedApp } from './stack/run-file';
-import { AppId, startStack } from './stack/stack';
-import { BROKER_VARIANTS, parseBroker, parseSqlEngine, SQL_VARIANTS, withVariants } from './stack/variants';
+import {
+  AppId,
+  BROKER_VARIANTS,
+  CliRun,
+  databaseAdmin,
+  DEFAULT_TOPIC,
+  parseBroker,
+  parseSqlEngine,
+  provisionJetStream,
+  readRunFile,
+  requireReachable,
+  ResolvedApp,
+  resolveRunFile,
+  SQL_VARIANTS,
+  startStack,
+  withVariants,
+} from './stack';
 
 const RUN_FILE = join(PROJECT_ROOT, 'dapr.yaml');
 
@@ -50,7 +61,8 @@ async function findCli(): Promise<string | undefined> {
   return undefined;
 }
 
-async function main(): Promise<void> {
+/** The run chosen on the command line (or by DAPR_BROKER / DAPR_SQL): the run file with its variants, and its apps. */
+function chosenRun() {
   const { values } = parseArgs({
     options: { broker: { type: 'string' }, sql: { type: 'string' }, launcher: { type: 'boolean', default: false } },
   });
@@ -58,31 +70,45 @@ async function main(): Promise<void> {
   const sql = parseSqlEngine(values.sql ?? process.env.DAPR_SQL);
   const runFile = withVariants(readRunFile(RUN_FILE), PROJECT_ROOT, broker, sql);
   const apps = resolveRunFile(runFile, PROJECT_ROOT);
-  const databases = Object.fromEntries(apps.map((a) => [a.appID, a.env.DB_NAME ?? a.appID])) as Record<AppId, string>;
+  return {
+    broker,
+    sql,
+    launcher: values.launcher,
+    runFile,
+    apps,
+    databases: Object.fromEntries(apps.map((a) => [a.appID, a.env.DB_NAME ?? a.appID])) as Record<AppId, string>,
+    /** What differs from dapr.yaml as committed, for the messages. */
+    variantNote: broker !== 'redis' || sql !== 'postgres' ? ` with broker=${broker}, sql=${sql}` : '',
+  };
+}
 
+type Run = ReturnType<typeof chosenRun>;
+
+/** The broker and the SQL server answer; the JetStream stream and the apps' databases exist. */
+async function prepareInfrastructure({ broker, sql, databases }: Run): Promise<void> {
   await requireReachable(BROKER_VARIANTS[broker].endpoint);
   await requireReachable(SQL_VARIANTS[sql].endpoint);
   if (broker === 'jetstream') await provisionJetStream(DEFAULT_TOPIC, DEFAULT_TOPIC);
   const admin = databaseAdmin(sql);
   for (const db of Object.values(databases))
     if (await admin.ensureDatabase(db)) console.log(`created database ${db} (${sql})`);
+}
 
-  const cli = values.launcher ? undefined : await findCli();
-  const variantNote = broker !== 'redis' || sql !== 'postgres' ? ` with broker=${broker}, sql=${sql}` : '';
-  if (cli) {
-    // The CLI reads a run file from stdin relative to the working directory: the repository.
-    const input = variantNote ? stringify(runFile) : undefined;
-    console.log(
-      `starting catalog + audit${variantNote}: ${cli} run -f ${input ? '- (dapr.yaml with the chosen resources)' : '.'}`,
-    );
-    const run = new CliRun(cli, PROJECT_ROOT, apps, input);
-    process.exitCode = await run.run(() =>
-      printHowToCall(apps, 'this console (the Dapr CLI prints daprd and app output)'),
-    );
-    return;
-  }
+/** `dapr run -f`, until it exits; resolves with the exit code. */
+async function runWithCli(cli: string, { runFile, apps, variantNote }: Run): Promise<number> {
+  // The CLI reads a run file from stdin relative to the working directory: the repository.
+  const input = variantNote ? stringify(runFile) : undefined;
   console.log(
-    values.launcher
+    `starting catalog + audit${variantNote}: ${cli} run -f ${input ? '- (dapr.yaml with the chosen resources)' : '.'}`,
+  );
+  const run = new CliRun(cli, PROJECT_ROOT, apps, input);
+  return run.run(() => printHowToCall(apps, 'this console (the Dapr CLI prints daprd and app output)'));
+}
+
+/** The project's launcher: the same processes by the same rules, stopped on a signal or when one of them exits. */
+async function runWithLauncher({ broker, sql, launcher, apps, databases, variantNote }: Run): Promise<void> {
+  console.log(
+    launcher
       ? `starting catalog + audit${variantNote} with the project's launcher (--launcher)`
       : `no Dapr CLI ${DAPR_CLI_LINE} found (PATH, .dapr/bin): starting catalog + audit${variantNote} with the project's launcher, as \`dapr run -f .\` would`,
   );
@@ -110,6 +136,14 @@ async function main(): Promise<void> {
       });
     }
   }
+}
+
+async function main(): Promise<void> {
+  const run = chosenRun();
+  await prepareInfrastructure(run);
+  const cli = run.launcher ? undefined : await findCli();
+  if (cli) process.exitCode = await runWithCli(cli, run);
+  else await runWithLauncher(run);
 }
 
 main().catch((err: unknown) => {

@@ -3,11 +3,16 @@ import pino from 'pino';
 import type { Express } from 'express';
 import type { Sequelize } from 'sequelize';
 import { migratedDatabasePerFile } from '../../test/support/databases';
+import { must } from '../../test/support/must';
 import { validData } from '../test/fixtures';
 import { createApp } from './app';
 import { migrations } from './migrations';
-import { AuditModels, initModels } from './models';
+import { AuditLogDto, AuditModels, DeadLetterDto, initModels } from './models';
 import { SequelizeSink } from './sinks/sequelize-sink';
+import { AuditLogs } from './use-cases/audit-logs';
+import { DeadLetterConsumer } from './use-cases/dead-letter-consumer';
+import { DeadLetters } from './use-cases/dead-letters';
+import { ProductEventConsumer } from './use-cases/product-event-consumer';
 
 /** The audit HTTP surface in-process on a throwaway PostgreSQL database (the Sequelize sink): API contract and delivery routes. */
 describe('audit API (PostgreSQL)', () => {
@@ -15,14 +20,17 @@ describe('audit API (PostgreSQL)', () => {
   const db = migratedDatabasePerFile(migrations, 'audapi');
   let sequelize: Sequelize;
   let models: AuditModels;
-  const app = (allowMutations = false): Express =>
-    createApp({
+  const app = (allowMutations = false): Express => {
+    const sink = new SequelizeSink(models);
+    return createApp({
       shell: { logger, version: '2.0.0', bodyLimit: '4mb', readiness: {}, isShuttingDown: () => false },
-      models,
-      sink: new SequelizeSink(models),
+      auditLogs: new AuditLogs(models, allowMutations),
+      deadLetters: new DeadLetters(models),
+      productEventConsumer: new ProductEventConsumer(sink, logger),
+      deadLetterConsumer: new DeadLetterConsumer(sink, logger),
       maxPageSize: 50,
-      allowMutations,
     });
+  };
 
   beforeEach(async () => {
     sequelize = db.sequelize();
@@ -48,7 +56,7 @@ describe('audit API (PostgreSQL)', () => {
       .set('content-type', 'application/cloudevents+json')
       .send(JSON.stringify(ce('x', { nope: 1 })))
       .expect(200, { status: 'DROP' });
-    const [row] = (await request(app()).get('/api/auditlogs').expect(200)).body;
+    const [row] = (await request(app()).get('/api/auditlogs').expect(200)).body as AuditLogDto[];
     expect(row).toMatchObject({
       eventId: 'a',
       eventType: 'product.created',
@@ -56,7 +64,7 @@ describe('audit API (PostgreSQL)', () => {
       logMessage: validData.message,
       timeStamp: validData.occurredAt,
     });
-    expect(row.recordedAt).toMatch(/Z$/);
+    expect(row?.recordedAt).toMatch(/Z$/);
   });
 
   it('answers a bulk delivery entry by entry, with one row per event id', async () => {
@@ -90,14 +98,16 @@ describe('audit API (PostgreSQL)', () => {
       .post('/events/products-deadletter')
       .send({ topic: 'products-deadletter', data_base64: Buffer.from(raw).toString('base64') })
       .expect(200, { status: 'SUCCESS' });
-    const [dead] = (await request(app()).get('/api/deadletters').expect(200)).body;
+    const [dead] = (await request(app()).get('/api/deadletters').expect(200)).body as DeadLetterDto[];
     expect(dead).toMatchObject({
       messageId: 'poison',
       topic: 'products-deadletter',
       payload: raw,
       payloadEncoding: 'utf8',
     });
-    await request(app()).get(`/api/deadletters/${dead.id}`).expect(200);
+    await request(app())
+      .get(`/api/deadletters/${must(dead, 'a dead letter').id}`)
+      .expect(200);
     await request(app()).get('/api/deadletters/999').expect(404);
   });
 
@@ -112,7 +122,7 @@ describe('audit API (PostgreSQL)', () => {
         .send(ce(id, { ...validData, eventId: id, eventType: type, product: { ...validData.product, id: subject } }));
     }
     const ids = async (q: string) =>
-      (await request(app()).get(`/api/auditlogs${q}`).expect(200)).body.map((r: { eventId: string }) => r.eventId);
+      ((await request(app()).get(`/api/auditlogs${q}`).expect(200)).body as AuditLogDto[]).map((r) => r.eventId);
     expect(await ids('?eventType=product.created')).toEqual(['a', 'c']);
     expect(await ids('?subjectId=1')).toEqual(['a', 'b']);
     expect(await ids('?limit=1&offset=1')).toEqual(['b']);
@@ -134,9 +144,9 @@ describe('audit API (PostgreSQL)', () => {
 
   it('keeps the original routes: 201 + Location on POST; PUT and DELETE 403 unless mutations are allowed', async () => {
     const created = await request(app()).post('/api/auditlogs').send({ logMessage: 'hand-written' }).expect(201);
-    expect(created.headers.location).toBe(`/api/auditlogs/${created.body.id}`);
+    const { id } = created.body as AuditLogDto;
+    expect(created.headers.location).toBe(`/api/auditlogs/${id}`);
     expect(created.body).toMatchObject({ logMessage: 'hand-written', source: 'api', eventType: 'manual' });
-    const id = created.body.id as number;
     const edit = { logMessage: 'rewritten', timeStamp: '2026-02-03T04:05:06Z' };
     const forbidden = await request(app()).put(`/api/auditlogs/${id}`).send(edit).expect(403);
     expect(forbidden.headers['content-type']).toMatch(/^application\/problem\+json/);

@@ -47,18 +47,18 @@ export interface AuditConfig extends ServiceConfig {
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AuditConfig {
   const e = parseEnv(auditEnvSchema, source);
   const engine = e.AUDIT_BINDING_ENGINE ?? ENGINE_FOR[e.DB_DIALECT];
-  if (e.AUDIT_SINK === 'binding' && !engine) {
-    throw new ConfigError([
-      `AUDIT_SINK: Dapr has no SQL output binding for DB_DIALECT=${e.DB_DIALECT}; ` +
-        'set AUDIT_SINK=sequelize (or AUDIT_BINDING_ENGINE if a binding does reach this database)',
-    ]);
+  let sink: SinkConfig = { kind: 'sequelize' };
+  if (e.AUDIT_SINK === 'binding') {
+    if (!engine)
+      throw new ConfigError([
+        `AUDIT_SINK: Dapr has no SQL output binding for DB_DIALECT=${e.DB_DIALECT}; ` +
+          'set AUDIT_SINK=sequelize (or AUDIT_BINDING_ENGINE if a binding does reach this database)',
+      ]);
+    sink = { kind: 'binding', bindingName: e.AUDIT_BINDING_NAME, engine };
   }
   return {
     ...serviceConfigFrom(e, __dirname),
-    sink:
-      e.AUDIT_SINK === 'binding'
-        ? { kind: 'binding', bindingName: e.AUDIT_BINDING_NAME, engine: engine! }
-        : { kind: 'sequelize' },
+    sink,
     allowMutations: e.AUDIT_ALLOW_MUTATIONS,
   };
 }

@@ -2,11 +2,13 @@ import request from 'supertest';
 import pino from 'pino';
 import type { Express } from 'express';
 import type { Sequelize } from 'sequelize';
+import type { FieldProblem } from '@portable-dapr/common';
 import { migratedDatabasePerFile } from '../../test/support/databases';
 import { createApp } from './app';
+import type { ProductEventData } from './events/product-events';
 import { migrations } from './migrations';
-import { CatalogModels, initModels, onEventsCommitted } from './models';
-import { ProductChanges } from './product-changes';
+import { CatalogModels, initModels, onEventsCommitted, ProductDto } from './models';
+import { Products } from './use-cases/products';
 
 /** The HTTP contract in-process, on a throwaway PostgreSQL database: the code paths of production, row locks included. */
 describe('catalog API (PostgreSQL)', () => {
@@ -30,18 +32,19 @@ describe('catalog API (PostgreSQL)', () => {
         readiness: { database: () => sequelize.authenticate().then(() => undefined) },
         isShuttingDown: () => false,
       },
-      models,
-      changes: new ProductChanges(sequelize, models),
+      products: new Products(sequelize, models),
       maxPageSize: 3,
     });
   });
 
+  /** What a 400 answer lists (common/src/http/problem.ts). */
+  type Problem = { errors: FieldProblem[] };
   const pen = { name: 'Pen', type: 'Office', price: 2.5 };
   const outbox = async () =>
     (await models.OutboxEvent.findAll({ order: [['seq', 'ASC']] })).map((e) => ({
       type: e.eventType,
       subject: e.subjectId,
-      data: JSON.parse(e.payload),
+      data: JSON.parse(e.payload) as ProductEventData,
     }));
 
   it('creates with 201, a Location and the stored product, and records product.created', async () => {
@@ -59,7 +62,7 @@ describe('catalog API (PostgreSQL)', () => {
         message: 'Product Added. Name - Pen, Type - Office, Price - 2.5',
       },
     });
-    expect(event!.data.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(event?.data.eventId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('reads one and all, 404 for a missing id, 400 for a non-integer one', async () => {
@@ -93,7 +96,7 @@ describe('catalog API (PostgreSQL)', () => {
       .put('/api/products/1')
       .send({ id: 2, ...pen })
       .expect(400);
-    expect(res.body.errors).toEqual([{ field: 'id', message: 'must match the id in the path' }]);
+    expect((res.body as Problem).errors).toEqual([{ field: 'id', message: 'must match the id in the path' }]);
     await request(app).put('/api/products/7').send(pen).expect(404);
     expect(await outbox()).toHaveLength(1);
   });
@@ -120,9 +123,9 @@ describe('catalog API (PostgreSQL)', () => {
       'http://h/v1.0/invoke/catalog/method/api/products?limit=3&offset=3',
     );
     const second = await request(app).get('/api/products?limit=3&offset=3').expect(200);
-    expect(second.body.map((p: { name: string }) => p.name)).toEqual(['P3']);
+    expect((second.body as ProductDto[]).map((p) => p.name)).toEqual(['P3']);
     const tooMany = await request(app).get('/api/products?limit=4').expect(400);
-    expect(tooMany.body.errors).toEqual([{ field: 'limit', message: 'must be at most 3' }]);
+    expect((tooMany.body as Problem).errors).toEqual([{ field: 'limit', message: 'must be at most 3' }]);
   });
 
   it('answers bad bodies with problem+json naming each field, and stores nothing', async () => {
@@ -131,7 +134,7 @@ describe('catalog API (PostgreSQL)', () => {
       .send({ name: '', type: 7, price: -1, colour: 'red' })
       .expect(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body.errors).toEqual(
+    expect((res.body as Problem).errors).toEqual(
       expect.arrayContaining([
         { field: 'name', message: 'must not be empty' },
         { field: 'type', message: 'must be a string' },
@@ -168,8 +171,7 @@ describe('catalog API (PostgreSQL)', () => {
         readiness: {},
         isShuttingDown: () => false,
       },
-      models,
-      changes: new ProductChanges(sequelize, models),
+      products: new Products(sequelize, models),
       maxPageSize: 3,
     });
     await request(guarded).get('/api/products').expect(401);

@@ -1,19 +1,17 @@
 import type { Express } from 'express';
 import { createServiceApp, ServiceShell } from '@portable-dapr/common';
-import type { CatalogModels } from './models';
-import type { ProductChanges } from './product-changes';
 import { productsRouter } from './routes/products';
+import type { Products } from './use-cases/products';
 
 export interface CatalogAppDeps {
   shell: ServiceShell;
-  models: CatalogModels;
-  changes: ProductChanges;
+  products: Products;
   maxPageSize: number;
 }
 
-/** The HTTP surface of the catalog, from injected dependencies (no I/O happens here). */
-export function createApp({ shell, models, changes, maxPageSize }: CatalogAppDeps): Express {
+/** The HTTP surface of the catalog: its routes over its use cases, injected (no I/O happens here). */
+export function createApp({ shell, products, maxPageSize }: CatalogAppDeps): Express {
   return createServiceApp(shell, (app) => {
-    app.use('/api/products', productsRouter({ models, changes, maxPageSize }));
+    app.use('/api/products', productsRouter({ products, maxPageSize }));
   });
 }

@@ -5,7 +5,7 @@ import { migrations } from './migrations';
 import { initModels, onEventsCommitted } from './models';
 import { DaprEventPublisher } from './outbox/publisher';
 import { OutboxRelay } from './outbox/relay';
-import { ProductChanges } from './product-changes';
+import { Products } from './use-cases/products';
 
 /** The catalog: the Products API, and the relay that publishes each committed change's event. */
 runService('catalog', {
@@ -17,9 +17,9 @@ runService('catalog', {
     const publisher = new DaprEventPublisher(dapr, pubsub.name, pubsub.topic, sidecarCheck(config.sidecar));
     const relay = new OutboxRelay(sequelize, models.OutboxEvent, publisher, logger, relayConfig);
     onEventsCommitted(models.OutboxEvent, () => relay.wake());
-    const changes = new ProductChanges(sequelize, models);
+    const products = new Products(sequelize, models);
     return {
-      app: createApp({ shell, models, changes, maxPageSize: config.maxPageSize }),
+      app: createApp({ shell, products, maxPageSize: config.maxPageSize }),
       describe: { pubsub: pubsub.name, topic: pubsub.topic, relay: relayConfig.enabled },
       afterListen: () => {
         if (relayConfig.enabled) relay.start();

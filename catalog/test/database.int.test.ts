@@ -4,11 +4,13 @@ import type { Sequelize } from 'sequelize';
 import { inTransaction, migrate } from '@portable-dapr/common';
 import { createApp } from '../src/app';
 import { migrations } from '../src/migrations';
-import { CatalogModels, initModels, OutboxEvent } from '../src/models';
-import { ProductChanges, recordProductEvent } from '../src/product-changes';
+import type { ProductEventData } from '../src/events/product-events';
+import { CatalogModels, initModels, OutboxEvent, ProductDto } from '../src/models';
+import { Products, recordProductEvent } from '../src/use-cases/products';
 import type { EventPublisher, PublishOutcome } from '../src/outbox/publisher';
 import { OutboxRelay } from '../src/outbox/relay';
 import { connectTestDatabase, createTestDatabases } from '../../test/support/databases';
+import { must } from '../../test/support/must';
 
 const logger = pino({ level: 'silent' });
 
@@ -60,7 +62,7 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
     expect(applied.flat().sort()).toEqual(migrations.map((m) => m.name).sort());
     sequelize = connect(engine, database);
     models = initModels(sequelize);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await sequelize?.close();
@@ -75,8 +77,7 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
   const app = () =>
     createApp({
       shell: { logger, version: '1', bodyLimit: '100kb', readiness: {}, isShuttingDown: () => false },
-      models,
-      changes: new ProductChanges(sequelize, models),
+      products: new Products(sequelize, models),
       maxPageSize: 100,
     });
 
@@ -86,7 +87,7 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
       .post('/api/products')
       .send({ name: 'Stylo 🖊️ 笔', type: "O'Office", price: 2.5 })
       .expect(201);
-    const id = created.body.id as number;
+    const { id } = created.body as ProductDto;
     await request(a).get(`/api/products/${id}`).expect(200, { id, name: 'Stylo 🖊️ 笔', type: "O'Office", price: 2.5 });
     await request(a).put(`/api/products/${id}`).send({ id, name: 'Pen', type: 'Office', price: 3.25 }).expect(204);
     await request(a).delete(`/api/products/${id}`).expect(200, { id, name: 'Pen', type: 'Office', price: 3.25 });
@@ -96,7 +97,7 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
       ['product.updated', id],
       ['product.deleted', id],
     ]);
-    expect(JSON.parse(events[0]!.payload).message).toBe(
+    expect((JSON.parse(must(events[0], 'the first event').payload) as ProductEventData).message).toBe(
       "Product Added. Name - Stylo 🖊️ 笔, Type - O'Office, Price - 2.5",
     );
   });
@@ -125,11 +126,16 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
           t,
         );
     });
-    const seen: string[][] = [[], []];
+    const seen: [string[], string[]] = [[], []];
     const second = connect(engine, database);
-    const relays = [sequelize, second].map(
-      (s, i) =>
-        new OutboxRelay(s, initModels(s).OutboxEvent, new SlowRecorder(seen[i]!), logger, {
+    const relays = (
+      [
+        [sequelize, seen[0]],
+        [second, seen[1]],
+      ] as const
+    ).map(
+      ([s, into]) =>
+        new OutboxRelay(s, initModels(s).OutboxEvent, new SlowRecorder(into), logger, {
           batchSize: 25,
           pollMs: 10,
           maxBackoffMs: 50,
@@ -144,13 +150,13 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
     };
     await Promise.all(relays.map(drain));
     await second.close();
-    const all = [...seen[0]!, ...seen[1]!];
+    const all = [...seen[0], ...seen[1]];
     expect(all).toHaveLength(300);
     expect(new Set(all).size).toBe(300);
-    expect(seen[0]!.length).toBeGreaterThan(0);
-    expect(seen[1]!.length).toBeGreaterThan(0);
+    expect(seen[0].length).toBeGreaterThan(0);
+    expect(seen[1].length).toBeGreaterThan(0);
     expect(await models.OutboxEvent.count({ where: { publishedAt: null } })).toBe(0);
-  }, 60_000);
+  });
 
   it("keeps each product's events in order across two relays, a slow one and a fast one", async () => {
     const products = 40;
@@ -169,29 +175,19 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
     const log: { subject: number; seq: number }[] = [];
     const second = connect(engine, database);
     // The slow relay claims first; the fast one would overtake it on any product they shared.
-    const relays = [
-      [sequelize, 60],
-      [second, 1],
-    ].map(
-      ([s, delayMs]) =>
-        new OutboxRelay(
-          s as Sequelize,
-          initModels(s as Sequelize).OutboxEvent,
-          new SharedLog(log, delayMs as number),
-          logger,
-          {
-            batchSize: 25,
-            pollMs: 10,
-            maxBackoffMs: 50,
-            retentionHours: 0,
-          },
-        ),
-    );
+    const relay = (s: Sequelize, delayMs: number) =>
+      new OutboxRelay(s, initModels(s).OutboxEvent, new SharedLog(log, delayMs), logger, {
+        batchSize: 25,
+        pollMs: 10,
+        maxBackoffMs: 50,
+        retentionHours: 0,
+      });
+    const [slow, fast] = [relay(sequelize, 60), relay(second, 1)];
     const drain = async (r: OutboxRelay, startAfterMs: number) => {
       await new Promise((resolve) => setTimeout(resolve, startAfterMs));
       while ((await models.OutboxEvent.count({ where: { publishedAt: null } })) > 0) await r.runRound();
     };
-    await Promise.all([drain(relays[0]!, 0), drain(relays[1]!, 10)]);
+    await Promise.all([drain(slow, 0), drain(fast, 10)]);
     await second.close();
     expect(log).toHaveLength(products * rounds);
     expect(new Set(log.map((e) => e.seq)).size).toBe(products * rounds);
@@ -202,5 +198,5 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
       lastSeq.set(e.subject, e.seq);
     }
     expect([...outOfOrder]).toEqual([]);
-  }, 120_000);
+  });
 });

@@ -30,7 +30,8 @@ export function createSequelize(db: DbConfig, logger: Logger): Sequelize {
     options.define = { ...options.define, charset: 'utf8mb4', collate: 'utf8mb4_unicode_ci' };
   }
   if (db.url) return new Sequelize(db.url, options);
-  return new Sequelize(db.database!, db.user ?? '', db.password, { ...options, host: db.host, port: db.port });
+  if (!db.database) throw new Error('a database needs a URL or a name');
+  return new Sequelize(db.database, db.user ?? '', db.password, { ...options, host: db.host, port: db.port });
 }
 
 const TRANSIENT_DB_ERRORS = new Set(

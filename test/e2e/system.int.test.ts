@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { AuditLogDto } from '../../audit/src/models';
-import { startStack, Stack } from '../../tools/stack/stack';
+import { Stack, startStack } from '../../tools/stack';
 import { createTestDatabases, runId } from '../support/databases';
+import { must } from '../support/must';
 import { auditEntries, changeProducts, productCall, settledEntries, summarize } from '../support/scenario';
 
 /**
@@ -17,12 +18,12 @@ describe('catalog + audit through their sidecars (Redis Streams, PostgreSQL)', (
     const dbs = await createTestDatabases('postgres', ['catalog', 'audit'], 'e2e');
     dropDatabases = dbs.drop;
     stack = await startStack({ ports: 'free', databases: dbs.names, topic: `products-${runId()}` });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await stack?.stop();
     await dropDatabases?.();
-  }, 60_000);
+  });
 
   it('turns every create, update and delete into exactly one audit entry', async () => {
     const expected = await changeProducts(stack);
@@ -33,10 +34,10 @@ describe('catalog + audit through their sidecars (Redis Streams, PostgreSQL)', (
       expect(e.source).toBe('catalog');
       expect(e.timeStamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
-    const updated = expected[3]!;
+    const updated = must(expected[3], 'the fourth change (an update)');
     const filtered = await auditEntries(stack, `?subjectId=${updated.subjectId}&eventType=product.updated`);
     expect(filtered.map((e) => e.logMessage)).toEqual([updated.logMessage]);
-  }, 60_000);
+  });
 
   it('keeps the API contract through the sidecar: problem+json errors, text/plain version', async () => {
     const missing = await stack.invoke('catalog', 'GET', '/api/products/999999');

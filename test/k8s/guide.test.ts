@@ -10,24 +10,22 @@ import { DEFAULT_PLAN_OPTIONS, isoDurationSeconds } from '../../tools/asb/provis
 import { findKustomizations } from '../../tools/validate';
 import { loadPrerequisites, renderKustomization } from '../../tools/validate/load';
 import type { Resource } from '../../tools/validate/model';
+import { ofKind, resourceOf } from '../support/manifests';
+import { must } from '../support/must';
 
 const repoRoot = resolve(__dirname, '../..');
 const k8sDir = join(repoRoot, 'k8s');
 const guide = readFileSync(join(repoRoot, 'docs/deploy-aks.md'), 'utf8');
 /** Shell lines of the guide's code blocks, continuation lines joined. */
 const commands = [...guide.matchAll(/```bash\n([\s\S]*?)```/g)]
-  .flatMap((m) => m[1]!.replace(/\\\n\s*/g, ' ').split('\n'))
+  .flatMap((m) => (m[1] ?? '').replace(/\\\n\s*/g, ' ').split('\n'))
   .map((l) => l.trim());
 
-type Doc = Resource & { spec: any; scopes?: string[]; data?: Record<string, string> };
-const renderCache = new Map<string, Doc[]>();
-const render = (dir: string): Doc[] => {
-  if (!renderCache.has(dir))
-    renderCache.set(
-      dir,
-      renderKustomization(join(repoRoot, dir), dir).map((d) => d.resource as Doc),
-    );
-  return renderCache.get(dir)!;
+const renderCache = new Map<string, Resource[]>();
+const render = (dir: string): Resource[] => {
+  let docs = renderCache.get(dir);
+  if (!docs) renderCache.set(dir, (docs = renderKustomization(join(repoRoot, dir), dir).map((d) => d.resource)));
+  return docs;
 };
 
 /** The kustomizations the AKS guide deploys: all but the local overlay, which docs/kubernetes.md deploys. */
@@ -55,7 +53,7 @@ describe('docs/deploy-aks.md', () => {
 
   it('applies only folders that are kustomizations, and every one of them', () => {
     const applied = new Set(
-      commands.flatMap((c) => [...c.matchAll(/kubectl (?:-n \S+ )?apply -k ([\w./-]+)/g)].map((m) => m[1]!)),
+      commands.flatMap((c) => [...c.matchAll(/kubectl (?:-n \S+ )?apply -k ([\w./-]+)/g)].map((m) => m[1] ?? '')),
     );
     for (const dir of applied) expect(existsSync(join(repoRoot, dir, 'kustomization.yaml'))).toBe(true);
     expect([...applied].sort()).toEqual(aksKustomizations().sort());
@@ -106,7 +104,7 @@ describe('docs/deploy-aks.md against the rendered manifests', () => {
     const namespaces = new Set(
       render('k8s/base')
         .filter((d) => d.kind === 'Namespace')
-        .map((d) => d.metadata!.name),
+        .map((d) => d.metadata?.name),
     );
     expect([...namespaces]).toEqual(['portable-dapr']);
     expect(guide).toContain('NS=portable-dapr');
@@ -119,34 +117,36 @@ describe('docs/deploy-aks.md against the rendered manifests', () => {
       const docs = render(dir);
       // Nothing with an immutable pod template: a second apply after a settings or image change must pass.
       expect(docs.filter((d) => d.kind === 'Job' || d.kind === 'CronJob')).toEqual([]);
-      for (const d of docs.filter((x) => x.kind === 'Deployment')) {
-        expect(
-          d.spec.template.spec.initContainers.map((c: { name: string; command: string[] }) => [c.name, c.command]),
-        ).toEqual([['migrate', ['node', 'dist/migrate.js']]]);
+      for (const d of ofKind(docs, 'Deployment')) {
+        expect(d.spec.template.spec.initContainers?.map((c) => [c.name, c.command])).toEqual([
+          ['migrate', ['node', 'dist/migrate.js']],
+        ]);
       }
     }
-    const deployments = render('k8s/base').filter((d) => d.kind === 'Deployment');
+    const deployments = ofKind(render('k8s/base'), 'Deployment');
     const waits = commands.flatMap((c) => [...c.matchAll(/rollout status deployment\/(\S+) --timeout=(\d+)m/g)]);
-    expect([...new Set(waits.map((w) => w[1]))].sort()).toEqual(deployments.map((d) => d.metadata!.name).sort());
-    for (const [, name, minutes] of waits) {
-      const deadline = deployments.find((d) => d.metadata!.name === name)!.spec.progressDeadlineSeconds as number;
-      expect(Number(minutes) * 60).toBeGreaterThan(deadline);
+    expect([...new Set(waits.map((w) => w[1]))].sort()).toEqual(deployments.map((d) => d.metadata.name).sort());
+    for (const [, name = '', minutes] of waits) {
+      const deadline = resourceOf(deployments, 'Deployment', name).spec.progressDeadlineSeconds;
+      expect(Number(minutes) * 60).toBeGreaterThan(must(deadline, `the progress deadline of ${name}`));
     }
     expect(commands.some((c) => / -l \S+=/.test(c) && c.includes('apply -k'))).toBe(false);
   });
 
   it('changes an image in every container that runs it (the migrate init container too), and port-forwards to Dapr-enabled Deployments on the sidecar port', () => {
     const docs = render('k8s/base');
-    const deployment = (name: string) => docs.find((d) => d.kind === 'Deployment' && d.metadata!.name === name);
-    const containersOf = (name: string): { name: string; image: string }[] => [
-      ...(deployment(name)!.spec.template.spec.initContainers ?? []),
-      ...deployment(name)!.spec.template.spec.containers,
+    const deployment = (name: string) => resourceOf(docs, 'Deployment', name);
+    const containersOf = (name: string) => [
+      ...(deployment(name).spec.template.spec.initContainers ?? []),
+      ...deployment(name).spec.template.spec.containers,
     ];
     const setImages = commands.filter((c) => c.includes(' set image deployment/'));
     expect(setImages.length).toBeGreaterThan(0);
     for (const line of setImages) {
-      const name = /set image deployment\/(\S+)/.exec(line)![1]!;
-      const set = Object.fromEntries([...line.matchAll(/ ([\w-]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+      const name = must(/set image deployment\/(\S+)/.exec(line)?.[1], `the Deployment of ${line}`);
+      const set = Object.fromEntries(
+        [...line.matchAll(/ ([\w-]+)=(\S+)/g)].map(([, c = '', image = '']) => [c, image]),
+      );
       const containers = containersOf(name);
       for (const c of Object.keys(set)) expect(containers.map((x) => x.name)).toContain(c);
       // Every container that runs the image of one set here gets the new one too.
@@ -160,17 +160,15 @@ describe('docs/deploy-aks.md against the rendered manifests', () => {
     for (const edit of edits) expect(edit).toMatch(/^\(cd k8s\/base && kustomize edit set image /);
     const forwards = commands.flatMap((c) => [...c.matchAll(/port-forward deployment\/(\S+) \d+:(\d+)/g)]);
     expect(forwards.length).toBeGreaterThan(0);
-    for (const [, name, port] of forwards) {
-      expect(deployment(name!)!.spec.template.metadata.annotations['dapr.io/enabled']).toBe('true');
+    for (const [, name = '', port] of forwards) {
+      expect(deployment(name).spec.template.metadata.annotations['dapr.io/enabled']).toBe('true');
       expect(port).toBe('3500');
     }
   });
 
   it('invokes only app ids that exist, through their sidecars', () => {
     const appIds = new Set(
-      render('k8s/base').flatMap((d) =>
-        d.kind === 'Deployment' ? [d.spec.template.metadata.annotations['dapr.io/app-id']] : [],
-      ),
+      ofKind(render('k8s/base'), 'Deployment').map((d) => d.spec.template.metadata.annotations['dapr.io/app-id']),
     );
     const invoked = new Set(
       commands.flatMap((c) => [...c.matchAll(/\/v1\.0\/invoke\/([\w-]+)\/method\//g)].map((m) => m[1])),
@@ -180,8 +178,11 @@ describe('docs/deploy-aks.md against the rendered manifests', () => {
 
   it('provisions exactly the topics and subscription the Dapr resources use (asb defaults)', () => {
     const docs = render('k8s/base');
-    const subs = docs.filter((d) => d.kind === 'Subscription');
-    const main = subs.find((s) => s.spec.deadLetterTopic)!;
+    const subs = ofKind(docs, 'Subscription');
+    const main = must(
+      subs.find((s) => s.spec.deadLetterTopic),
+      'a Subscription with a dead-letter topic',
+    );
     expect(main.spec.topic).toBe(DEFAULT_PLAN_OPTIONS.topic);
     expect(main.spec.deadLetterTopic).toBe(DEFAULT_PLAN_OPTIONS.deadLetterTopic);
     expect(subs.map((s) => s.spec.topic).sort()).toEqual(
@@ -189,11 +190,9 @@ describe('docs/deploy-aks.md against the rendered manifests', () => {
     );
     // Dapr's consumerID (the Service Bus subscription name) is the app id of the subscribing app.
     for (const s of subs) expect(s.scopes).toEqual([DEFAULT_PLAN_OPTIONS.subscription]);
-    const catalogEnv = docs.find((d) => d.kind === 'ConfigMap' && d.metadata!.name!.startsWith('catalog-env-'))!;
-    expect(catalogEnv.data!.PUBSUB_TOPIC).toBe(DEFAULT_PLAN_OPTIONS.topic);
-    const pubsub = docs.find((d) => d.kind === 'Component' && d.metadata!.name === 'pubsub')!;
+    expect(resourceOf(docs, 'ConfigMap', 'catalog-env').data.PUBSUB_TOPIC).toBe(DEFAULT_PLAN_OPTIONS.topic);
     const meta = Object.fromEntries(
-      pubsub.spec.metadata.map((m: { name: string; value?: string }) => [m.name, m.value]),
+      resourceOf(docs, 'Component', 'pubsub').spec.metadata.map((m) => [m.name, m.value]),
     );
     expect(meta.consumerID).toBeUndefined();
     // daprd renews each message lock well before the subscription's lock duration runs out.
@@ -226,8 +225,10 @@ describe('docs/deploy-aks.md: who may do what it tells operators to do', () => {
     );
     for (const m of lines
       .replace(/\\\n\s*/g, ' ')
-      .matchAll(/az role assignment create --assignee-object-id \$(\w+) .*?--role "([^"]+)" --scope (\S+)/g))
-      found.push({ who: principal[m[1]!] ?? m[1]!, role: m[2]!, scope: m[3]! });
+      .matchAll(/az role assignment create --assignee-object-id \$(\w+) .*?--role "([^"]+)" --scope (\S+)/g)) {
+      const [, id = '', role = '', scope = ''] = m;
+      found.push({ who: principal[id] ?? id, role, scope });
+    }
     return found;
   })();
   const maySend = (who: string, topic: string) =>
@@ -247,15 +248,16 @@ describe('docs/deploy-aks.md: who may do what it tells operators to do', () => {
   it('publishes to a topic only through the sidecar of an app whose identity may send to it', () => {
     // Which local port is which app's sidecar: the guide's port-forwards.
     const forwarded = Object.fromEntries(
-      commands.flatMap((c) => [...c.matchAll(/port-forward deployment\/(\S+) (\d+):3500/g)].map((m) => [m[2]!, m[1]!])),
+      commands.flatMap((c) =>
+        [...c.matchAll(/port-forward deployment\/(\S+) (\d+):3500/g)].map(([, app = '', port = '']) => [port, app]),
+      ),
     );
-    const blocks = [...guide.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/\\\n\s*/g, ' '));
+    const blocks = [...guide.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => (m[1] ?? '').replace(/\\\n\s*/g, ' '));
     const publishes = blocks.flatMap((b) => [...b.matchAll(/127\.0\.0\.1:(\d+)\/v1\.0\/publish\/[\w-]+\/([\w-]+)/g)]);
     expect(publishes.length).toBeGreaterThan(0);
-    for (const [, port, topic] of publishes) {
-      const app = forwarded[port!];
-      expect({ port, app }).toEqual({ port, app: expect.any(String) });
-      expect({ app, topic, maySend: maySend(app!, topic!) }).toEqual({ app, topic, maySend: true });
+    for (const [, port = '', topic = ''] of publishes) {
+      const app = must(forwarded[port], `the app whose sidecar is forwarded to port ${port}`);
+      expect({ app, topic, maySend: maySend(app, topic) }).toEqual({ app, topic, maySend: true });
     }
   });
 
@@ -271,7 +273,7 @@ describe('docs/kubernetes.md, "Run it on a local cluster"', () => {
   const section = doc.slice(doc.indexOf('## Run it on a local cluster'));
   /** Each command of its code blocks: a for loop as a whole, other lines one by one (continuations joined). */
   const statements = [...section.matchAll(/```bash\n([\s\S]*?)```/g)]
-    .map((m) => m[1]!.replace(/\\\n\s*/g, ' '))
+    .map((m) => (m[1] ?? '').replace(/\\\n\s*/g, ' '))
     .flatMap((block) => block.split(/\n(?=\S)(?!done)/));
 
   it('creates every Secret the local overlay and its base declare, with its keys', () => {

@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ControlPlane } from '../../tools/kube/control-plane';
-import { localSecrets } from '../../tools/stack/local-state';
+import { localSecrets } from '../../tools/stack';
 import {
   findKustomizations,
   formatProblem,
@@ -26,6 +26,9 @@ import { main as validateCli } from '../../tools/validate/cli';
 import { daprFacts } from '../../tools/validate/dapr-facts';
 import { loadPrerequisites, renderKustomization } from '../../tools/validate/load';
 import { validateOnServer } from '../../tools/validate/server';
+import type { Container, EnvVar } from '../support/kube';
+import { Component, Configuration, Deployment, Kinds, ofKind, resourceOf, untyped } from '../support/manifests';
+import { must } from '../support/must';
 
 const repoRoot = resolve(__dirname, '../..');
 const k8sDir = join(repoRoot, 'k8s');
@@ -37,8 +40,8 @@ const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 let server: ControlPlane;
 beforeAll(async () => {
   server = await ControlPlane.start();
-}, 180_000);
-afterAll(() => server?.stop(), 60_000);
+});
+afterAll(() => server?.stop());
 
 describe('k8s/ kustomizations', () => {
   const kustomizations = findKustomizations(k8sDir);
@@ -60,7 +63,6 @@ describe('k8s/ kustomizations', () => {
       expect(docs.length).toBeGreaterThan(15);
       expect(show(problems)).toBe('');
     },
-    60_000,
   );
 });
 
@@ -74,7 +76,8 @@ describe('the local run (dapr.yaml with each broker and SQL engine)', () => {
       'dapr.yaml (jetstream × postgres)',
       'dapr.yaml (redis × mariadb)',
     ]);
-    expect(sets[0]!.docs.map((d) => `${d.resource.kind}/${d.resource.metadata?.name}`).sort()).toEqual(
+    const defaultSet = must(sets[0], 'the default set');
+    expect(defaultSet.docs.map((d) => `${d.resource.kind}/${d.resource.metadata?.name}`).sort()).toEqual(
       [
         'Component/audit-db',
         'Component/local-secrets',
@@ -86,29 +89,18 @@ describe('the local run (dapr.yaml with each broker and SQL engine)', () => {
       ].sort(),
     );
     for (const set of sets) expect(`${set.label}\n${show(set.problems)}`).toBe(`${set.label}\n`);
-  }, 120_000);
+  });
 });
 
 /** The rendered resources of a kustomization, by kind and name. */
 function rendered(dir: string) {
   const docs = renderKustomization(join(k8sDir, dir), dir).map((d) => d.resource);
-  const get = (kind: string, name: string) => {
-    const found = docs.find((d) => d.kind === kind && d.metadata?.name === name);
-    if (!found) throw new Error(`${dir} renders no ${kind}/${name}`);
-    return found as Resource & { spec: any; scopes?: string[] };
-  };
+  const get = <K extends keyof Kinds>(kind: K, name: string) => resourceOf(docs, kind, name);
   const has = (kind: string, name: string) => docs.some((d) => d.kind === kind && d.metadata?.name === name);
   const metadata = (name: string) =>
-    Object.fromEntries(
-      (get('Component', name).spec.metadata as { name: string; value?: string; secretKeyRef?: object }[]).map((m) => [
-        m.name,
-        m.value ?? m.secretKeyRef,
-      ]),
-    );
-  const configMap = (prefix: string) =>
-    docs.find((d) => d.kind === 'ConfigMap' && d.metadata!.name!.startsWith(`${prefix}-`)) as Resource & {
-      data: Record<string, string>;
-    };
+    Object.fromEntries(get('Component', name).spec.metadata.map((m) => [m.name, m.value ?? m.secretKeyRef]));
+  /** A generated ConfigMap, by its name before the hash. */
+  const configMap = (prefix: string) => get('ConfigMap', prefix);
   return { docs, get, has, metadata, configMap };
 }
 
@@ -143,7 +135,7 @@ describe('what the manifests say (consistency with the issues and the guide)', (
       ]) {
         expect(a[`dapr.io/${k}`]).toBeDefined();
       }
-      const c = pod.spec.containers[0];
+      const c = must(pod.spec.containers[0], `the container of ${app}`);
       expect(c.image).toBe(`myregistry.azurecr.io/${app}:1.0.0`);
       expect(c.securityContext).toMatchObject({
         readOnlyRootFilesystem: true,
@@ -151,17 +143,12 @@ describe('what the manifests say (consistency with the issues and the guide)', (
         capabilities: { drop: ['ALL'] },
       });
       expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
-      expect(c.livenessProbe.httpGet.path).toBe('/healthz');
-      expect(c.readinessProbe.httpGet.path).toBe('/readyz');
-      expect(c.resources.requests).toBeDefined();
-      expect(c.resources.limits).toBeDefined();
+      expect(c.livenessProbe?.httpGet?.path).toBe('/healthz');
+      expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
+      expect(c.resources?.requests).toBeDefined();
+      expect(c.resources?.limits).toBeDefined();
       // The app token the sidecar sends and the API token the app sends come from the same Secrets.
-      const env = Object.fromEntries(
-        (c.env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]).map((e) => [
-          e.name,
-          e.valueFrom?.secretKeyRef,
-        ]),
-      );
+      const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
       expect(env.APP_API_TOKEN).toEqual({ name: `${app}-app-api-token`, key: 'token' });
       expect(env.DAPR_API_TOKEN).toEqual({ name: `${app}-dapr-api-token`, key: 'token' });
       expect(pod.spec.serviceAccountName).toBe(app);
@@ -177,7 +164,7 @@ describe('what the manifests say (consistency with the issues and the guide)', (
       });
       // Migrations in an init container of the same image and settings: no Job whose immutable pod
       // template would make the next `kubectl apply -k` fail after a settings or image change.
-      const [migrate] = pod.spec.initContainers;
+      const migrate = must(pod.spec.initContainers?.[0], `the init container of ${app}`);
       expect(pod.spec.initContainers).toHaveLength(1);
       expect(migrate).toMatchObject({
         name: 'migrate',
@@ -186,13 +173,8 @@ describe('what the manifests say (consistency with the issues and the guide)', (
         envFrom: c.envFrom,
       });
       // It signs in as the role that owns the schema; the app's role may only read and write rows.
-      const migrateEnv = Object.fromEntries(
-        (migrate.env as { name: string; valueFrom: Record<string, { name: string; key: string }> }[]).map((e) => [
-          e.name,
-          e.valueFrom,
-        ]),
-      );
-      expect(migrateEnv.DB_USER!.configMapKeyRef!.key).toBe('MIGRATION_DB_USER');
+      const migrateEnv = Object.fromEntries((migrate.env ?? []).map((e) => [e.name, e.valueFrom]));
+      expect(migrateEnv.DB_USER?.configMapKeyRef?.key).toBe('MIGRATION_DB_USER');
       expect(r.configMap(`${app}-env`).data).toMatchObject({
         DB_USER: `${app}_app`,
         MIGRATION_DB_USER: `${app}_owner`,
@@ -204,7 +186,7 @@ describe('what the manifests say (consistency with the issues and the guide)', (
       // Least privilege: no Kubernetes API token in any container; spread over nodes.
       expect(pod.spec.automountServiceAccountToken).toBe(false);
       expect(a['dapr.io/disable-builtin-k8s-secret-store']).toBe('true');
-      expect(pod.spec.topologySpreadConstraints[0]).toMatchObject({
+      expect(pod.spec.topologySpreadConstraints?.[0]).toMatchObject({
         topologyKey: 'kubernetes.io/hostname',
         whenUnsatisfiable: 'DoNotSchedule',
       });
@@ -213,7 +195,7 @@ describe('what the manifests say (consistency with the issues and the guide)', (
     }
     // One identity per app: each ServiceAccount names its own.
     const identity = (app: string) =>
-      r.get('ServiceAccount', app).metadata!.annotations!['azure.workload.identity/client-id'];
+      r.get('ServiceAccount', app).metadata.annotations?.['azure.workload.identity/client-id'];
     expect(identity('catalog')).toMatch(/^[0-9a-f-]{36}$/);
     expect(identity('audit')).toMatch(/^[0-9a-f-]{36}$/);
     expect(identity('catalog')).not.toBe(identity('audit'));
@@ -246,19 +228,33 @@ describe('what the manifests say (consistency with the issues and the guide)', (
     expect(r.get('Component', 'audit-db').scopes).toEqual(['audit']);
     // No secret store component: the operator resolves the components' secrets, nothing reads secrets at run time.
     expect(
-      r.docs
-        .filter((d) => d.kind === 'Component')
-        .map((d) => (d.spec as { type: string }).type)
+      ofKind(r.docs, 'Component')
+        .map((d) => d.spec.type)
         .sort(),
     ).toEqual(['bindings.postgresql', 'pubsub.azure.servicebus.topics']);
-    // Each sidecar serves its app what it uses, over HTTP and gRPC alike.
-    const allowed = (app: string) =>
-      (r.get('Configuration', `${app}-config`).spec.api.allowed as { name: string; protocol: string }[])
-        .map((a) => `${a.protocol}:${a.name}`)
-        .sort();
-    expect([...new Set(allowed('catalog'))]).toEqual(['grpc:invoke', 'grpc:publish', 'http:invoke', 'http:publish']);
-    expect(allowed('audit')).toEqual(['grpc:bindings', 'grpc:invoke', 'http:bindings', 'http:invoke']);
-    const subs = r.docs.filter((d) => d.kind === 'Subscription') as (Resource & { spec: any })[];
+    // Each sidecar serves its app what it uses, over HTTP and gRPC alike (metadata: the SDK's start-up check).
+    const allowed = (app: string) => [
+      ...new Set(
+        (r.get('Configuration', `${app}-config`).spec.api?.allowed ?? []).map((a) => `${a.protocol}:${a.name}`).sort(),
+      ),
+    ];
+    expect(allowed('catalog')).toEqual([
+      'grpc:invoke',
+      'grpc:metadata',
+      'grpc:publish',
+      'http:invoke',
+      'http:metadata',
+      'http:publish',
+    ]);
+    expect(allowed('audit')).toEqual([
+      'grpc:bindings',
+      'grpc:invoke',
+      'grpc:metadata',
+      'http:bindings',
+      'http:invoke',
+      'http:metadata',
+    ]);
+    const subs = ofKind(r.docs, 'Subscription');
     expect(subs.map((s) => [s.apiVersion, s.spec.topic, s.spec.routes.default, s.spec.deadLetterTopic])).toEqual([
       ['dapr.io/v2alpha1', 'products', '/events/products', 'products-deadletter'],
       ['dapr.io/v2alpha1', 'products-deadletter', '/events/products-deadletter', undefined],
@@ -267,13 +263,13 @@ describe('what the manifests say (consistency with the issues and the guide)', (
       const conf = r.get('Configuration', `${app}-config`).spec;
       // mTLS is the control plane's (daprsystem); daprd on Kubernetes ignores an app Configuration's.
       expect(conf.mtls).toBeUndefined();
-      expect(conf.tracing.samplingRate).toBeDefined();
-      expect(conf.accessControl.defaultAction).toBe('deny');
+      expect(conf.tracing?.samplingRate).toBeDefined();
+      expect(conf.accessControl?.defaultAction).toBe('deny');
     }
-    expect(r.get('Configuration', 'catalog-config').spec.accessControl.policies).toEqual([]);
-    expect(
-      r.get('Configuration', 'audit-config').spec.accessControl.policies.map((p: { appId: string }) => p.appId),
-    ).toEqual(['catalog']);
+    expect(r.get('Configuration', 'catalog-config').spec.accessControl?.policies).toEqual([]);
+    expect(r.get('Configuration', 'audit-config').spec.accessControl?.policies.map((p) => p.appId)).toEqual([
+      'catalog',
+    ]);
   });
 
   it('connection-strings: no workload identity at all; both components on connection strings from Secrets', () => {
@@ -288,7 +284,7 @@ describe('what the manifests say (consistency with the issues and the guide)', (
     expect(binding.useAzureAD).toBeUndefined();
     for (const app of ['catalog', 'audit']) {
       expect(r.get('Deployment', app).spec.template.metadata.labels['azure.workload.identity/use']).toBeUndefined();
-      expect(r.get('ServiceAccount', app).metadata!.annotations?.['azure.workload.identity/client-id']).toBeUndefined();
+      expect(r.get('ServiceAccount', app).metadata.annotations?.['azure.workload.identity/client-id']).toBeUndefined();
     }
   });
 
@@ -305,15 +301,15 @@ describe('what the manifests say (consistency with the issues and the guide)', (
       const d = r.get('Deployment', app);
       expect(d.spec.replicas).toBe(2);
       expect(d.spec.template.metadata.labels['azure.workload.identity/use']).toBeUndefined();
-      expect(r.get('ServiceAccount', app).metadata!.annotations).toBeUndefined();
-      const images = [...d.spec.template.spec.initContainers, ...d.spec.template.spec.containers].map(
-        (c: { image: string }) => c.image,
+      expect(r.get('ServiceAccount', app).metadata.annotations).toBeUndefined();
+      const images = [...(d.spec.template.spec.initContainers ?? []), ...d.spec.template.spec.containers].map(
+        (c) => c.image,
       );
       expect(new Set(images)).toEqual(new Set([`localhost/${app}:local`]));
     }
     expect(r.has('HorizontalPodAutoscaler', 'catalog') || r.has('HorizontalPodAutoscaler', 'audit')).toBe(false);
     for (const server of ['postgres', 'redis']) {
-      expect(r.get('Deployment', server).metadata!.namespace).toBe('portable-dapr');
+      expect(r.get('Deployment', server).metadata.namespace).toBe('portable-dapr');
       expect(r.get('Service', server).spec.selector).toEqual({ 'app.kubernetes.io/name': server });
     }
   });
@@ -341,7 +337,7 @@ describe('what the manifests say (consistency with the issues and the guide)', (
       'dapr.io/config': 'ingress-config',
     });
     expect(ingress.metadata.annotations['dapr.io/app-port']).toBeUndefined();
-    expect(r.get('Configuration', 'ingress-config').spec.api.allowed).toEqual([
+    expect(r.get('Configuration', 'ingress-config').spec.api?.allowed).toEqual([
       { name: 'invoke', version: 'v1.0', protocol: 'http' },
       { name: 'invoke', version: 'v1', protocol: 'grpc' },
     ]);
@@ -350,7 +346,7 @@ describe('what the manifests say (consistency with the issues and the guide)', (
       expect(r.get('Deployment', app).spec.template.metadata.annotations['dapr.io/sidecar-listen-addresses']).toBe(
         undefined,
       );
-      const policies = r.get('Configuration', `${app}-config`).spec.accessControl.policies as { appId: string }[];
+      const policies = r.get('Configuration', `${app}-config`).spec.accessControl?.policies ?? [];
       expect(policies.map((p) => p.appId)).toContain('ingress');
     }
     expect(r.docs.filter((d) => d.kind === 'Ingress')).toEqual([]);
@@ -358,9 +354,7 @@ describe('what the manifests say (consistency with the issues and the guide)', (
     const base = rendered('base');
     expect(
       ['catalog', 'audit'].flatMap((app) =>
-        (base.get('Configuration', `${app}-config`).spec.accessControl.policies as { appId: string }[]).map(
-          (p) => p.appId,
-        ),
+        (base.get('Configuration', `${app}-config`).spec.accessControl?.policies ?? []).map((p) => p.appId),
       ),
     ).toEqual(['catalog']);
   });
@@ -386,8 +380,6 @@ describe('what the manifests say (consistency with the issues and the guide)', (
 
 // ---- broken copies: each kind of mistake is reported -----------------------------------------------
 
-type Doc = Resource & { spec: any; scopes?: string[]; data?: Record<string, string> };
-
 describe('broken copies of the rendered manifests fail', () => {
   let base: SourcedResource[] = [];
   let baseOptions: ValidateOptions;
@@ -407,80 +399,85 @@ describe('broken copies of the rendered manifests fail', () => {
       mode: 'kubernetes',
       declaredSecrets: loadPrerequisites(join(k8sDir, 'overlays/ingress')).secrets,
     };
-  }, 120_000);
+  });
 
-  type Mutation = (get: (kind: string, name: string) => Doc, docs: Doc[]) => void;
+  type Mutation = (get: <K extends keyof Kinds>(kind: K, name: string) => Kinds[K], docs: Resource[]) => void;
   /** A copy of the base (or ingress overlay) after `mutate`. */
-  function broken(mutate: Mutation, from: 'base' | 'ingress' = 'base'): Doc[] {
-    const docs = clone((from === 'base' ? base : ingress).map((d) => d.resource)) as Doc[];
-    const get = (kind: string, name: string) => {
-      const d = docs.find(
-        (x) => x.kind === kind && (x.metadata?.name === name || x.metadata?.name?.startsWith(`${name}-`)),
-      );
-      if (!d) throw new Error(`no ${kind}/${name}`);
-      return d;
-    };
-    mutate(get, docs);
+  function broken(mutate: Mutation, from: 'base' | 'ingress' = 'base'): Resource[] {
+    const docs = clone((from === 'base' ? base : ingress).map((d) => d.resource));
+    mutate((kind, name) => resourceOf(docs, kind, name), docs);
     return docs;
   }
   const breakAndValidate = (mutate: Mutation, from: 'base' | 'ingress' = 'base', options?: Partial<ValidateOptions>) =>
     validateDocuments(broken(mutate, from), { ...(from === 'base' ? baseOptions : ingressOptions), ...options });
-  const podOf = (d: Doc) => d.spec.template;
-  const containerOf = (d: Doc) => d.spec.template.spec.containers[0];
-  const initContainerOf = (d: Doc) => d.spec.template.spec.initContainers[0];
-  const metadataEntry = (d: Doc, name: string) =>
-    (d.spec.metadata as { name: string; value?: unknown; secretKeyRef?: { name: string; key: string } }[]).find(
-      (m) => m.name === name,
-    )!;
+  const podOf = (d: Deployment) => d.spec.template;
+  const containerOf = (d: Deployment) =>
+    must(d.spec.template.spec.containers[0], `the container of ${d.metadata.name}`);
+  const initContainerOf = (d: Deployment) =>
+    must(d.spec.template.spec.initContainers?.[0], `the init container of ${d.metadata.name}`);
+  const envOf = (c: Container, name: string) =>
+    must(
+      c.env?.find((e) => e.name === name),
+      `env ${name} of ${c.name}`,
+    );
+  const secretRefOf = (e: EnvVar) => must(e.valueFrom?.secretKeyRef, `the secretKeyRef of ${e.name}`);
+  const metadataEntry = (c: Component, name: string) =>
+    must(
+      c.spec.metadata.find((m) => m.name === name),
+      `metadata ${name} of ${c.metadata.name}`,
+    );
+  const accessControlOf = (c: Configuration) => must(c.spec.accessControl, `the access control of ${c.metadata.name}`);
+  const firstPolicyOf = (c: Configuration) => must(accessControlOf(c).policies[0], `a policy of ${c.metadata.name}`);
 
   it('the unbroken copies are clean (so each problem below comes from its mutation)', async () => {
     expect(show(breakAndValidate(() => undefined))).toBe('');
     expect(show(breakAndValidate(() => undefined, 'ingress'))).toBe('');
     expect(show(await validateOnServer(server, base))).toBe('');
-  }, 60_000);
+  });
 
   // What the API server refuses, with its reason: one object is broken in each case.
   const serverCases: [string, Mutation, string, RegExp][] = [
     [
       'replicas: "two"',
-      (get) => (get('Deployment', 'catalog').spec.replicas = 'two'),
+      (get) => (untyped(get('Deployment', 'catalog').spec).replicas = 'two'),
       'Deployment/catalog',
       /cannot unmarshal string into Go struct field .*replicas of type int32/,
     ],
     [
       'a misspelled Deployment field',
-      (get) => (containerOf(get('Deployment', 'audit')).readinesProbe = {}),
+      (get) => (untyped(containerOf(get('Deployment', 'audit'))).readinesProbe = {}),
       'Deployment/audit',
       /strict decoding error: unknown field "spec\.template\.spec\.containers\[0\]\.readinesProbe"/,
     ],
     [
       'a misspelled Subscription field (Dapr CRD)',
-      (get) => (get('Subscription', 'audit-products').spec.deadLetter = 'x'),
+      (get) => (untyped(get('Subscription', 'audit-products').spec).deadLetter = 'x'),
       'Subscription/audit-products',
       /unknown field "spec\.deadLetter"/,
     ],
     [
       'a Subscription batch size that is not a number (Dapr CRD)',
-      (get) => (get('Subscription', 'audit-products').spec.bulkSubscribe.maxMessagesCount = 'many'),
+      (get) =>
+        (untyped(must(get('Subscription', 'audit-products').spec.bulkSubscribe, 'bulkSubscribe')).maxMessagesCount =
+          'many'),
       'Subscription/audit-products',
       /maxMessagesCount in body must be of type integer/,
     ],
     [
       'an unknown field in a Component metadata entry (Dapr CRD)',
-      (get) =>
-        ((metadataEntry(get('Component', 'pubsub'), 'lockRenewalInSec') as Record<string, unknown>).values = '1'),
+      (get) => (untyped(metadataEntry(get('Component', 'pubsub'), 'lockRenewalInSec')).values = '1'),
       'Component/pubsub',
       /unknown field "spec\.metadata\[\d+\]\.values"/,
     ],
     [
       'a bad field in the Deployment metadata',
-      (get) => ((get('Deployment', 'catalog').metadata as Record<string, unknown>).label = { a: 'b' }),
+      (get) => (untyped(get('Deployment', 'catalog').metadata).label = { a: 'b' }),
       'Deployment/catalog',
       /unknown field "metadata\.label"/,
     ],
     [
       'a Dapr kind that does not exist',
-      (get) => (get('Subscription', 'audit-products').kind = 'Subscriptions'),
+      (get) => (untyped(get('Subscription', 'audit-products')).kind = 'Subscriptions'),
       'Subscriptions/audit-products',
       /no matches for kind "Subscriptions" in version "dapr\.io\/v2alpha1"/,
     ],
@@ -492,7 +489,7 @@ describe('broken copies of the rendered manifests fail', () => {
     ],
     [
       'a port out of range',
-      (get) => (containerOf(get('Deployment', 'catalog')).ports[0].containerPort = 70000),
+      (get) => (must(containerOf(get('Deployment', 'catalog')).ports?.[0], 'a port').containerPort = 70000),
       'Deployment/catalog',
       /containerPort: Invalid value: 70000/,
     ],
@@ -517,7 +514,6 @@ describe('broken copies of the rendered manifests fail', () => {
           `expected the server to refuse ${resource} with ${message}; got:\n${show(problems) || '(no problem)'}`,
         );
     },
-    60_000,
   );
 
   const cases: [string, Mutation, Problem['rule'], string, RegExp, ('base' | 'ingress')?][] = [
@@ -540,7 +536,7 @@ describe('broken copies of the rendered manifests fail', () => {
       'a missing required metadata (Service Bus without namespaceName nor connectionString)',
       (get) =>
         (get('Component', 'pubsub').spec.metadata = get('Component', 'pubsub').spec.metadata.filter(
-          (m: { name: string }) => m.name !== 'namespaceName',
+          (m) => m.name !== 'namespaceName',
         )),
       'component-metadata-required',
       'Component/pubsub',
@@ -550,7 +546,7 @@ describe('broken copies of the rendered manifests fail', () => {
       'a missing required metadata within the profile used (Entra ID binding without connectionString)',
       (get) =>
         (get('Component', 'audit-db').spec.metadata = get('Component', 'audit-db').spec.metadata.filter(
-          (m: { name: string }) => m.name !== 'connectionString',
+          (m) => m.name !== 'connectionString',
         )),
       'component-metadata-required',
       'Component/audit-db',
@@ -594,7 +590,7 @@ describe('broken copies of the rendered manifests fail', () => {
     ],
     [
       'a Dapr annotation on the Deployment instead of its pod',
-      (get) => (get('Deployment', 'audit').metadata!.annotations = { 'dapr.io/enabled': 'true' }),
+      (get) => (get('Deployment', 'audit').metadata.annotations = { 'dapr.io/enabled': 'true' }),
       'dapr-annotation',
       'Deployment/audit',
       /on the Deployment itself has no effect/,
@@ -608,8 +604,7 @@ describe('broken copies of the rendered manifests fail', () => {
     ],
     [
       'an app-port that is not the PORT the app listens on',
-      (get) =>
-        (containerOf(get('Deployment', 'audit')).env.find((e: { name: string }) => e.name === 'PORT').value = '8080'),
+      (get) => (envOf(containerOf(get('Deployment', 'audit')), 'PORT').value = '8080'),
       'app-port',
       'Deployment/audit',
       /differs from the container's PORT "8080"/,
@@ -666,21 +661,21 @@ describe('broken copies of the rendered manifests fail', () => {
     ],
     [
       'an access-control policy for an unknown app',
-      (get) => (get('Configuration', 'audit-config').spec.accessControl.policies[0].appId = 'frontend'),
+      (get) => (firstPolicyOf(get('Configuration', 'audit-config')).appId = 'frontend'),
       'access-control',
       'Configuration/audit-config',
       /policy for app id "frontend", which is no Dapr app here/,
     ],
     [
       'an access-control policy in the wrong namespace',
-      (get) => (get('Configuration', 'audit-config').spec.accessControl.policies[0].namespace = 'default'),
+      (get) => (firstPolicyOf(get('Configuration', 'audit-config')).namespace = 'default'),
       'access-control',
       'Configuration/audit-config',
       /says namespace "default" but the app runs in "portable-dapr"/,
     ],
     [
       'an access-control action that is not allow/deny',
-      (get) => (get('Configuration', 'catalog-config').spec.accessControl.defaultAction = 'block'),
+      (get) => (accessControlOf(get('Configuration', 'catalog-config')).defaultAction = 'block'),
       'access-control',
       'Configuration/catalog-config',
       /"block" must be allow or deny/,
@@ -688,27 +683,23 @@ describe('broken copies of the rendered manifests fail', () => {
     // Secrets
     [
       'an env secretKeyRef to an undeclared Secret',
-      (get) =>
-        (containerOf(get('Deployment', 'catalog')).env.find(
-          (e: { name: string }) => e.name === 'DB_PASSWORD',
-        ).valueFrom.secretKeyRef.name = 'catalog-db-creds'),
+      (get) => (secretRefOf(envOf(containerOf(get('Deployment', 'catalog')), 'DB_PASSWORD')).name = 'catalog-db-creds'),
       'secret-ref',
       'Deployment/catalog',
       /env DB_PASSWORD references Secret "catalog-db-creds", which is neither in the manifests nor declared/,
     ],
     [
       'an env secretKeyRef to a key the Secret does not have',
-      (get) =>
-        (initContainerOf(get('Deployment', 'audit')).env.find(
-          (e: { name: string }) => e.name === 'DB_PASSWORD',
-        ).valueFrom.secretKeyRef.key = 'pwd'),
+      (get) => (secretRefOf(envOf(initContainerOf(get('Deployment', 'audit')), 'DB_PASSWORD')).key = 'pwd'),
       'secret-ref',
       'Deployment/audit',
       /key "pwd" of Secret "audit-db-owner-credentials", which declares only: password/,
     ],
     [
       'a component secretKeyRef to an undeclared Secret',
-      (get) => (metadataEntry(get('Component', 'audit-db'), 'connectionString').secretKeyRef!.name = 'audit-db-conn'),
+      (get) =>
+        (must(metadataEntry(get('Component', 'audit-db'), 'connectionString').secretKeyRef, 'a secretKeyRef').name =
+          'audit-db-conn'),
       'secret-ref',
       'Component/audit-db',
       /metadata "connectionString" references Secret "audit-db-conn"/,
@@ -729,7 +720,8 @@ describe('broken copies of the rendered manifests fail', () => {
     ],
     [
       'a TLS secret that is not declared',
-      (get) => (podOf(get('Deployment', 'ingress')).spec.volumes[1].secret.secretName = 'api-tls'),
+      (get) =>
+        (must(podOf(get('Deployment', 'ingress')).spec.volumes?.[1]?.secret, 'the TLS volume').secretName = 'api-tls'),
       'secret-ref',
       'Deployment/ingress',
       /references Secret "api-tls"/,
@@ -738,20 +730,18 @@ describe('broken copies of the rendered manifests fail', () => {
     // Credentials in plain text
     [
       'a plaintext password in env',
-      (get) => (
-        (containerOf(get('Deployment', 'catalog')).env.find(
-          (e: { name: string }) => e.name === 'DB_PASSWORD',
-        ).valueFrom = undefined),
-        (containerOf(get('Deployment', 'catalog')).env.find((e: { name: string }) => e.name === 'DB_PASSWORD').value =
-          'hunter2')
-      ),
+      (get) =>
+        Object.assign(envOf(containerOf(get('Deployment', 'catalog')), 'DB_PASSWORD'), {
+          valueFrom: undefined,
+          value: 'hunter2',
+        }),
       'plaintext-credential',
       'Deployment/catalog',
       /env DB_PASSWORD is given in plain text/,
     ],
     [
       'a plaintext token in a ConfigMap',
-      (get) => (get('ConfigMap', 'catalog-env').data!.APP_API_TOKEN = 's3cr3t'),
+      (get) => (get('ConfigMap', 'catalog-env').data.APP_API_TOKEN = 's3cr3t'),
       'plaintext-credential',
       'ConfigMap/catalog-env',
       /key APP_API_TOKEN looks like a credential/,
@@ -788,7 +778,7 @@ describe('broken copies of the rendered manifests fail', () => {
     [
       'a URL with a password',
       (get) =>
-        containerOf(get('Deployment', 'catalog')).env.push({
+        (containerOf(get('Deployment', 'catalog')).env ??= []).push({
           name: 'DATABASE_URL',
           value: 'postgres://catalog:hunter2@psql:5432/catalog',
         }),
@@ -827,7 +817,7 @@ describe('broken copies of the rendered manifests fail', () => {
     ],
     [
       'a resource without a namespace',
-      (get) => delete get('Component', 'pubsub').metadata!.namespace,
+      (get) => delete get('Component', 'pubsub').metadata.namespace,
       'namespace',
       'Component/pubsub',
       /has no namespace/,
@@ -858,7 +848,9 @@ describe('broken copies of the rendered manifests fail', () => {
     ],
     [
       'a resiliency policy reference that names nothing',
-      (get) => (get('Resiliency', 'resiliency').spec.targets.components.pubsub.outbound.retry = 'publsh'),
+      (get) =>
+        (must(get('Resiliency', 'resiliency').spec.targets.components.pubsub?.outbound, 'outbound policies').retry =
+          'publsh'),
       'resiliency',
       'Resiliency/resiliency',
       /retry "publsh" names no retry policy/,
@@ -872,7 +864,7 @@ describe('broken copies of the rendered manifests fail', () => {
     ],
     [
       'a Service targeting a port name the pods lack',
-      (get) => (get('Service', 'catalog').spec.ports[0].targetPort = 'web'),
+      (get) => (must(get('Service', 'catalog').spec.ports[0], 'a port').targetPort = 'web'),
       'selector',
       'Service/catalog',
       /targetPort "web"/,
@@ -894,16 +886,17 @@ describe('broken copies of the rendered manifests fail', () => {
     [
       'a configMapKeyRef to a missing key',
       (get) =>
-        (containerOf(get('Deployment', 'catalog')).env.find(
-          (e: { name: string }) => e.name === 'DB_SERVER',
-        ).valueFrom.configMapKeyRef.key = 'DB_HOST'),
+        (must(
+          envOf(containerOf(get('Deployment', 'catalog')), 'DB_SERVER').valueFrom?.configMapKeyRef,
+          'a configMapKeyRef',
+        ).key = 'DB_HOST'),
       'config-ref',
       'Deployment/catalog',
       /key "DB_HOST" of ConfigMap "azure-settings-/,
     ],
     [
       'a workload identity ServiceAccount without client id',
-      (get) => delete get('ServiceAccount', 'audit').metadata!.annotations,
+      (get) => delete get('ServiceAccount', 'audit').metadata.annotations,
       'service-account',
       'ServiceAccount/audit',
       /no azure\.workload\.identity\/client-id annotation/,
@@ -914,7 +907,7 @@ describe('broken copies of the rendered manifests fail', () => {
       (get) =>
         get('Component', 'pubsub').spec.metadata.push({
           name: 'azureClientId',
-          value: get('ServiceAccount', 'catalog').metadata!.annotations!['azure.workload.identity/client-id'],
+          value: get('ServiceAccount', 'catalog').metadata.annotations?.['azure.workload.identity/client-id'],
         }),
       'workload-identity',
       'Component/pubsub',
@@ -941,14 +934,15 @@ describe('broken copies of the rendered manifests fail', () => {
     ],
     [
       'delivery retries that are counted',
-      (get) => (get('Resiliency', 'resiliency').spec.policies.retries.deliver.maxRetries = 1000),
+      (get) =>
+        (must(get('Resiliency', 'resiliency').spec.policies.retries.deliver, 'the deliver policy').maxRetries = 1000),
       'delivery',
       'Subscription/audit-products',
       /stop after 1000 retries/,
     ],
     [
       'no delivery retry policy',
-      (get) => delete get('Resiliency', 'resiliency').spec.targets.components.pubsub.inbound,
+      (get) => delete must(get('Resiliency', 'resiliency').spec.targets.components.pubsub, 'the pubsub target').inbound,
       'delivery',
       'Subscription/audit-products',
       /do not happen \(no inbound retry policy targets it\): the first failure is final/,
@@ -962,7 +956,7 @@ describe('broken copies of the rendered manifests fail', () => {
     ],
     [
       'database pools larger than the server allows',
-      (get) => (get('ConfigMap', 'azure-settings').data!.DB_SERVER_CONNECTIONS = '35'),
+      (get) => (get('ConfigMap', 'azure-settings').data.DB_SERVER_CONNECTIONS = '35'),
       'database-connections',
       'ConfigMap/azure-settings',
       /may open 196 database connections, more than the server's 35 .*Deployment\/audit: 6 \(autoscaler maximum\) \+ 1 surge pods × \(DB_POOL_MAX 10 \+ audit-db maxConns 8\) = 126/,
@@ -971,7 +965,7 @@ describe('broken copies of the rendered manifests fail', () => {
       'a SQL binding without a connection limit',
       (get) =>
         (get('Component', 'audit-db').spec.metadata = get('Component', 'audit-db').spec.metadata.filter(
-          (m: { name: string }) => m.name !== 'maxConns',
+          (m) => m.name !== 'maxConns',
         )),
       'database-connections',
       'Deployment/audit',
@@ -991,7 +985,7 @@ describe('broken copies of the rendered manifests fail', () => {
 
   it('reports a declared secret nothing uses', () => {
     const problems = breakAndValidate(() => undefined, 'base', {
-      declaredSecrets: [...baseOptions.declaredSecrets!, { name: 'old-secret', keys: ['x'] }],
+      declaredSecrets: [...(baseOptions.declaredSecrets ?? []), { name: 'old-secret', keys: ['x'] }],
     });
     expect(show(problems)).toBe(
       'Secret/old-secret: [secret-ref] declared (prerequisites.yaml) but referenced by nothing: remove it from the list',
@@ -1001,9 +995,14 @@ describe('broken copies of the rendered manifests fail', () => {
 
 describe('broken copies of the local resources fail', () => {
   let sets: Awaited<ReturnType<typeof validateLocalRun>> = [];
-  beforeAll(async () => (sets = await validateLocalRun(runFile, { root: repoRoot })), 60_000);
+  beforeAll(async () => (sets = await validateLocalRun(runFile, { root: repoRoot })));
   const copy = (variant = 'redis × postgres') =>
-    clone(sets.find((s) => s.label === `dapr.yaml (${variant})`)!.docs.map((d) => d.resource)) as Doc[];
+    clone(
+      must(
+        sets.find((s) => s.label === `dapr.yaml (${variant})`),
+        variant,
+      ).docs.map((d) => d.resource),
+    );
   const validateLocal = (docs: Resource[]) =>
     validateDocuments(docs, {
       facts: daprFacts(),
@@ -1011,12 +1010,12 @@ describe('broken copies of the local resources fail', () => {
       appIds: ['catalog', 'audit'],
       declaredSecrets: Object.keys(localSecrets('audit')).map((name) => ({ name })),
     });
-  const find = (docs: Doc[], kind: string, name: string) =>
-    docs.find((d) => d.kind === kind && d.metadata?.name === name)!;
+  const find = resourceOf;
+  const firstEntryOf = (c: Component) => must(c.spec.metadata[0], `a metadata entry of ${c.metadata.name}`);
 
   it('a misspelled Redis metadata name', () => {
     const docs = copy();
-    find(docs, 'Component', 'pubsub').spec.metadata[0].name = 'redisHots';
+    firstEntryOf(find(docs, 'Component', 'pubsub')).name = 'redisHots';
     const problems = validateLocal(docs);
     expect(
       problems.some(
@@ -1032,7 +1031,7 @@ describe('broken copies of the local resources fail', () => {
 
   it('a RabbitMQ connection string from a secret the local store does not hold', () => {
     const docs = copy('rabbitmq × postgres');
-    find(docs, 'Component', 'pubsub').spec.metadata[0].secretKeyRef.name = 'rabbitmq';
+    must(firstEntryOf(find(docs, 'Component', 'pubsub')).secretKeyRef, 'a secretKeyRef').name = 'rabbitmq';
     expect(show(validateLocal(docs))).toMatch(
       /\[secret-ref\] metadata "connectionString" references Secret "rabbitmq"/,
     );
@@ -1056,7 +1055,7 @@ describe('broken copies of the local resources fail', () => {
   it('a required JetStream metadata missing', () => {
     const docs = copy('jetstream × postgres');
     const pubsub = find(docs, 'Component', 'pubsub');
-    pubsub.spec.metadata = pubsub.spec.metadata.filter((m: { name: string }) => m.name !== 'natsURL');
+    pubsub.spec.metadata = pubsub.spec.metadata.filter((m) => m.name !== 'natsURL');
     expect(show(validateLocal(docs))).toMatch(
       /\[component-metadata-required\] no authentication profile of pubsub\.jetstream is complete/,
     );
@@ -1064,7 +1063,7 @@ describe('broken copies of the local resources fail', () => {
 
   it('a Configuration with a tracing typo (Dapr CRD, on the server)', async () => {
     const docs = copy();
-    find(docs, 'Configuration', 'appconfig').spec.tracing.sampleRate = '1';
+    untyped(must(find(docs, 'Configuration', 'appconfig').spec.tracing, 'tracing')).sampleRate = '1';
     expect(
       show(
         await validateOnServer(
@@ -1073,7 +1072,7 @@ describe('broken copies of the local resources fail', () => {
         ),
       ),
     ).toMatch(/Configuration\/appconfig: \[schema\] .*unknown field "spec\.tracing\.sampleRate"/);
-  }, 60_000);
+  });
 });
 
 describe('a broken copy on disk fails the command line too', () => {
@@ -1100,7 +1099,7 @@ describe('a broken copy on disk fails the command line too', () => {
       ),
     ).toBe(1);
     expect(out.join('\n')).toMatch(/unknown Dapr annotation dapr\.io\/app-prot \(did you mean dapr\.io\/app-port\?\)/);
-  }, 180_000);
+  });
 
   it('refuses an overlay that removes a secret no base declares', () => {
     writeFileSync(join(dir, 'k8s/overlays/azure-sql/prerequisites.yaml'), 'removeSecrets: [audit-db-bindings]\n');
@@ -1119,5 +1118,5 @@ describe('a broken copy on disk fails the command line too', () => {
       ),
     ).toBe(0);
     expect(out).toEqual([]);
-  }, 180_000);
+  });
 });

@@ -13,13 +13,15 @@ import type { ClusterNode } from '../../tools/cluster/node';
 import {
   APP_NAMESPACE,
   createSecrets,
-  localSecrets,
+  overlaySecrets,
+  secretValue,
   startTestPostgres,
   startTestRedis,
   TEST_OVERLAY,
   testSql,
 } from '../support/cluster';
 import type { PodObject } from '../support/kube';
+import { must } from '../support/must';
 import { changeProducts, Invoker, settledEntries, summarize } from '../support/scenario';
 import { sleep, waitUntil } from '../support/wait';
 
@@ -53,7 +55,10 @@ export function describeLocalApp(client: () => ClusterNode): void {
     let forward: { url: string; stop(): void } | undefined;
     let invoker: Invoker;
     const node = () => client();
-    const sql = (db: string, text: string) => testSql(node(), secrets['postgres-superuser']!.password!, db, text);
+    const sql = (db: string, text: string) =>
+      testSql(node(), secretValue(secrets, 'postgres-superuser', 'password'), db, text);
+    const forwardUrl = () => must(forward, 'the port-forward to the catalog sidecar').url;
+    const catalogToken = () => secretValue(secrets, 'catalog-dapr-api-token', 'token');
     const pods = async (app: string) =>
       (
         JSON.parse(
@@ -85,15 +90,15 @@ export function describeLocalApp(client: () => ClusterNode): void {
       await node().kubectlOk(['delete', 'namespace', APP_NAMESPACE, '--ignore-not-found', '--timeout=10m'], {
         timeoutMs: 11 * 60_000,
       });
-      secrets = localSecrets();
+      secrets = overlaySecrets();
       await startTestPostgres(node(), secrets);
-      startTestRedis(node(), secrets['redis-password']!.password!);
+      startTestRedis(node(), secretValue(secrets, 'redis-password', 'password'));
       await node().kubectlOk(['apply', '-f', join(repoRoot, 'k8s', 'base', 'namespace.yaml')]);
       await createSecrets(node(), secrets);
       await node().kubectlOk(['apply', '-k', TEST_OVERLAY]);
       await Promise.all([rolledOut('catalog'), rolledOut('audit')]);
       await catalogSidecar();
-      invoker = sidecarInvoker(() => forward!.url, secrets['catalog-dapr-api-token']!.token!);
+      invoker = sidecarInvoker(forwardUrl, catalogToken());
     }, 40 * 60_000);
     afterAll(() => forward?.stop());
 
@@ -129,12 +134,14 @@ export function describeLocalApp(client: () => ClusterNode): void {
     it('gave every pod the injected daprd: loopback API, every capability dropped, no Kubernetes API token', async () => {
       for (const app of ['catalog', 'audit']) {
         for (const pod of await pods(app)) {
-          const daprd = pod.spec.containers.find((c) => c.name === 'daprd');
-          expect(daprd).toBeDefined();
-          const args = daprd!.args ?? [];
+          const daprd = must(
+            pod.spec.containers.find((c) => c.name === 'daprd'),
+            `the daprd container of ${pod.metadata.name}`,
+          );
+          const args = daprd.args ?? [];
           expect(args[args.indexOf('--app-id') + 1]).toBe(app);
           expect(args[args.indexOf('--dapr-listen-addresses') + 1]).toBe('[::1],127.0.0.1');
-          expect(daprd!.securityContext).toMatchObject({ capabilities: { drop: ['ALL'] } });
+          expect(daprd.securityContext).toMatchObject({ capabilities: { drop: ['ALL'] } });
           expect((pod.spec.volumes ?? []).map((v) => v.name).filter((n) => n.startsWith('kube-api-access'))).toEqual(
             [],
           );
@@ -142,7 +149,7 @@ export function describeLocalApp(client: () => ClusterNode): void {
       }
     });
 
-    it('runs the images built from the Dockerfiles as uid 1000, without dev dependencies, app files read-only', async () => {
+    it('runs the images built from the Dockerfile as uid 1000, without dev dependencies, app files read-only', async () => {
       const exec = (script: string) =>
         node().kubectl(['exec', '-n', APP_NAMESPACE, 'deployment/catalog', '-c', 'catalog', '--', 'sh', '-c', script]);
       expect((await exec('id -u')).stdout.trim()).toBe('1000');
@@ -188,10 +195,15 @@ export function describeLocalApp(client: () => ClusterNode): void {
     it('serves the API through the catalog sidecar, and every change reaches the audit log (read sidecar to sidecar, mTLS)', async () => {
       const expected = await changeProducts(invoker, '-k8s');
       const ids = new Set(expected.map((e) => e.subjectId));
-      const entries = await settledEntries(invoker, expected.length, (e) => ids.has(e.subjectId!), 120_000);
+      const entries = await settledEntries(
+        invoker,
+        expected.length,
+        (e) => e.subjectId !== null && ids.has(e.subjectId),
+        120_000,
+      );
       expect(summarize(entries)).toEqual(summarize(expected));
-      const [auditPod] = await pods('audit');
-      const log = await node().kubectlOk(['logs', '-n', APP_NAMESPACE, auditPod!.metadata.name, '-c', 'daprd']);
+      const auditPod = must((await pods('audit'))[0], 'an audit pod');
+      const log = await node().kubectlOk(['logs', '-n', APP_NAMESPACE, auditPod.metadata.name, '-c', 'daprd']);
       expect(log).toContain('mTLS enabled');
     });
 
@@ -203,6 +215,30 @@ export function describeLocalApp(client: () => ClusterNode): void {
       expect(write.status).toBe(403);
     });
 
+    it("serves on each sidecar's API only what its app uses, and only on the pod's loopback", async () => {
+      const sidecar = (path: string, method = 'GET') =>
+        fetch(`${forwardUrl()}${path}`, { method, headers: { 'dapr-api-token': catalogToken() } });
+      expect((await sidecar('/v1.0/healthz')).status).toBe(204);
+      expect((await sidecar('/v1.0/metadata')).status).toBe(200);
+      expect((await sidecar('/v1.0/state/any/key')).status).toBe(404);
+      expect((await sidecar('/v1.0/bindings/audit-db', 'POST')).status).toBe(404);
+      const [catalogPod] = await pods('catalog');
+      const ip = (catalogPod as unknown as { status: { podIP: string } }).status.podIP;
+      const fromAudit = await node().kubectl([
+        'exec',
+        '-n',
+        APP_NAMESPACE,
+        'deployment/audit',
+        '-c',
+        'audit',
+        '--',
+        'node',
+        '-e',
+        `fetch('http://${ip}:3500/v1.0/healthz').then((r) => console.log(r.status), (e) => console.log(e.cause?.code))`,
+      ]);
+      expect(fromAudit.stdout.trim()).toBe('ECONNREFUSED');
+    });
+
     it('day 2: scaled, a burst of 1,000+ changes while an audit pod is deleted and the catalog rolled; each audited once; rollout undo', async () => {
       await node().kubectlOk(['scale', '-n', APP_NAMESPACE, 'deployment/catalog', '--replicas=3']);
       await node().kubectlOk(['scale', '-n', APP_NAMESPACE, 'deployment/audit', '--replicas=2']);
@@ -211,13 +247,16 @@ export function describeLocalApp(client: () => ClusterNode): void {
 
       let done = false;
       const burst = sendBurst(() => done, invoker, catalogSidecar);
-      await sleep(2_000);
-      const [victim] = await pods('audit');
-      await node().kubectlOk(['delete', 'pod', '-n', APP_NAMESPACE, victim!.metadata.name, '--wait=false']);
-      await node().kubectlOk(['apply', '-k', rolloutKustomization('LOG_LEVEL=debug')]);
-      await rolledOut('catalog');
-      await rolledOut('audit');
-      done = true;
+      try {
+        await sleep(2_000);
+        const victim = must((await pods('audit'))[0], 'an audit pod');
+        await node().kubectlOk(['delete', 'pod', '-n', APP_NAMESPACE, victim.metadata.name, '--wait=false']);
+        await node().kubectlOk(['apply', '-k', rolloutKustomization('LOG_LEVEL=debug')]);
+        await rolledOut('catalog');
+        await rolledOut('audit');
+      } finally {
+        done = true;
+      }
       const sent = await burst;
       expect(sent).toBeGreaterThanOrEqual(1_000);
 
@@ -294,8 +333,10 @@ function rolloutKustomization(literal: string): string {
 async function sendBurst(stop: () => boolean, invoker: Invoker, reconnect: () => Promise<string>): Promise<number> {
   let sent = 0;
   let reconnecting: Promise<string> | undefined;
+  const deadline = Date.now() + 20 * 60_000;
   const worker = async () => {
     while (!stop() || sent < 1_000) {
+      if (Date.now() > deadline) throw new Error(`the burst sent only ${sent} creates in 20 minutes`);
       const name = `Burst ${sent++}`;
       for (;;) {
         const res = await invoker

@@ -15,21 +15,23 @@ import {
   Container,
   createPrerequisites,
   dryRunCreate,
-  KubeObject,
+  isDeployment,
   kustomizationsOf,
   namespaceOf,
   podOf,
   PodObject,
-  PodSpec,
   Probe,
   render,
   restrictedPodSpec,
+  WorkloadObject,
 } from '../support/kube';
+import { Kinds, ofKind, untyped } from '../support/manifests';
+import { must } from '../support/must';
 import { waitUntil } from '../support/wait';
 
 const k8sDir = resolve(process.env.K8S_MANIFESTS_DIR ?? join(__dirname, '..', '..', 'k8s'));
 const kustomizations = kustomizationsOf(k8sDir);
-const base = kustomizations[0]!;
+const base = must(kustomizations[0], 'the base kustomization');
 /** Each overlay applied over the previous state, as a user switching overlays would, then the base again. */
 const sequence = [...kustomizations, { ...base, label: 'base (again, after the overlays)' }].map((k) => ({
   ...k,
@@ -56,8 +58,7 @@ export function describeManifests(client: () => KubeClient): void {
       .split('\n')
       .filter((l) => / (created|configured|unchanged)$/.test(l));
 
-  const annotationsOf = (workload: KubeObject) =>
-    (workload.spec.template.metadata?.annotations ?? {}) as Record<string, string>;
+  const annotationsOf = (workload: WorkloadObject) => workload.spec.template.metadata?.annotations ?? {};
 
   /** Annotations the injector turns into a daprd flag carrying the same value. */
   const VALUE_FLAGS: Record<string, string> = {
@@ -110,7 +111,7 @@ export function describeManifests(client: () => KubeClient): void {
     };
     const { pod, error } = await dryRunCreate(cp, probe);
     if (!pod) throw new Error(error);
-    return pod.spec.containers[0]!.resources;
+    return must(pod.spec.containers[0], 'the container of the probe pod').resources;
   }
 
   /** Both probes watch daprd's public port (liveness: that it listens; readiness: /v1.0/healthz); timings as annotated. */
@@ -147,7 +148,7 @@ export function describeManifests(client: () => KubeClient): void {
     if (a['dapr.io/app-token-secret'])
       expect(env.APP_API_TOKEN).toEqual({ name: a['dapr.io/app-token-secret'], key: 'token' });
     expect(daprd.resources).toEqual(await expectedResources(namespace, a));
-    const publicPort = argOf(args, '--dapr-public-port')!;
+    const publicPort = must(argOf(args, '--dapr-public-port'), "daprd's --dapr-public-port");
     expectProbe(daprd.livenessProbe, 'liveness', publicPort, a);
     expectProbe(daprd.readinessProbe, 'readiness', publicPort, a);
     // The injector mounts a sentry token in the sidecar only when it has one itself, as on AKS.
@@ -165,7 +166,7 @@ export function describeManifests(client: () => KubeClient): void {
    * The same Pod as the API server admits it when the injector leaves it alone (dapr.io/enabled "false"):
    * the reference for what the injector changed (the API server itself adds the ServiceAccount volume).
    */
-  async function withoutInjection(workload: KubeObject, name: string): Promise<PodObject> {
+  async function withoutInjection(workload: WorkloadObject, name: string): Promise<PodObject> {
     const pod = podOf(workload, `${name}-not-injected`);
     pod.metadata.annotations = { ...pod.metadata.annotations, 'dapr.io/enabled': 'false' };
     const { pod: admitted, error } = await dryRunCreate(cp, pod);
@@ -181,7 +182,7 @@ export function describeManifests(client: () => KubeClient): void {
 
   describe.each(sequence)('kubectl apply -k $label', ({ dir, objects }) => {
     const namespace = namespaceOf(objects);
-    const deployments = objects.filter((o) => o.kind === 'Deployment');
+    const deployments = objects.filter(isDeployment);
 
     it(`is accepted: each of its ${objects.length} objects (prerequisite Secrets created first, dummy values)`, async () => {
       await createPrerequisites(cp, dir, namespace);
@@ -196,25 +197,22 @@ export function describeManifests(client: () => KubeClient): void {
       async (name, rendered) => {
         const stored = JSON.parse(
           await cp.kubectlOk(['get', 'deployment', name, '-n', namespace, '-o', 'json']),
-        ) as KubeObject;
-        const { pod, error } = await dryRunCreate(cp, podOf(stored, `${name}-from-template`));
+        ) as WorkloadObject;
+        const { pod: admitted, error } = await dryRunCreate(cp, podOf(stored, `${name}-from-template`));
         expect(error).toBe('');
+        const pod = must(admitted, 'the admitted Pod');
         const a = annotationsOf(rendered);
-        const daprd = pod!.spec.containers.find((c) => c.name === 'daprd');
+        const daprd = pod.spec.containers.find((c) => c.name === 'daprd');
         if (a['dapr.io/enabled'] !== 'true') {
           expect(daprd).toBeUndefined();
           return;
         }
-        expect(daprd).toBeDefined();
-        await expectSidecarAsAnnotated(daprd!, pod!.spec.volumes ?? [], namespace, a);
-        if (
-          (stored.spec.template.spec as PodSpec & { automountServiceAccountToken?: boolean })
-            .automountServiceAccountToken === false
-        )
-          expect((pod!.spec.volumes ?? []).map((v) => v.name).filter((n) => n.startsWith('kube-api-access'))).toEqual(
+        await expectSidecarAsAnnotated(must(daprd, 'the injected daprd'), pod.spec.volumes ?? [], namespace, a);
+        if (stored.spec.template.spec.automountServiceAccountToken === false)
+          expect((pod.spec.volumes ?? []).map((v) => v.name).filter((n) => n.startsWith('kube-api-access'))).toEqual(
             [],
           );
-        expect(sansServiceAccountVolume(pod!.spec.initContainers)).toEqual(
+        expect(sansServiceAccountVolume(pod.spec.initContainers)).toEqual(
           sansServiceAccountVolume((await withoutInjection(stored, name)).spec.initContainers),
         );
       },
@@ -229,7 +227,7 @@ export function describeManifests(client: () => KubeClient): void {
       };
       const { pod, error } = await dryRunCreate(cp, plain);
       expect(error).toBe('');
-      expect(pod!.spec.containers.map((c) => c.name)).toEqual(['app']);
+      expect(pod?.spec.containers.map((c) => c.name)).toEqual(['app']);
     });
 
     it('the Dapr operator makes the <app-id>-dapr Service of each Dapr-enabled Deployment', async () => {
@@ -287,26 +285,28 @@ export function describeManifests(client: () => KubeClient): void {
       const r = await applyK(copyOf('base'));
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      const deployments = render(copyOf('base')).filter((o) => o.kind === 'Deployment');
+      const deployments = render(copyOf('base')).filter(isDeployment);
       for (const d of deployments) {
+        const ns = must(d.metadata.namespace, `the namespace of ${d.metadata.name}`);
         const stored = JSON.parse(
-          await cp.kubectlOk(['get', 'deployment', d.metadata.name, '-n', d.metadata.namespace!, '-o', 'json']),
-        ) as KubeObject;
-        const images = (o: KubeObject) => (o.spec.template.spec as PodSpec).containers.map((c) => c.image);
+          await cp.kubectlOk(['get', 'deployment', d.metadata.name, '-n', ns, '-o', 'json']),
+        ) as WorkloadObject;
+        const images = (o: WorkloadObject) => o.spec.template.spec.containers.map((c) => c.image);
         expect(images(stored)).toEqual(images(d));
       }
     });
   });
 
   describe('a broken manifest is refused by the API server with its reason', () => {
-    const objects = sequence[0]!.objects;
-    const first = (kind: string) => structuredClone<KubeObject>(objects.find((o) => o.kind === kind)!);
-    const dryRunApply = (o: KubeObject) =>
+    const { objects } = must(sequence[0], 'the base');
+    /** A copy of the first object of `kind`, to break. */
+    const first = <K extends keyof Kinds>(kind: K) => structuredClone(must(ofKind(objects, kind)[0], `a ${kind}`));
+    const dryRunApply = (o: object) =>
       cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: JSON.stringify(o) });
 
     it('an unknown field in a Deployment', async () => {
       const d = first('Deployment');
-      d.spec.template.spec.containers[0].imagePullPolicyy = 'Always';
+      untyped(must(d.spec.template.spec.containers[0], 'a container')).imagePullPolicyy = 'Always';
       const r = await dryRunApply(d);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain('unknown field "spec.template.spec.containers[0].imagePullPolicyy"');
@@ -314,8 +314,9 @@ export function describeManifests(client: () => KubeClient): void {
 
     it('an unknown field in a Dapr Component spec (spec.metdata)', async () => {
       const c = first('Component');
-      c.spec.metdata = c.spec.metadata;
-      delete c.spec.metadata;
+      const spec = untyped(c.spec);
+      spec.metdata = spec.metadata;
+      delete spec.metadata;
       const r = await dryRunApply(c);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain('unknown field "spec.metdata"');
@@ -323,7 +324,7 @@ export function describeManifests(client: () => KubeClient): void {
 
     it('a wrong type in a Dapr Subscription (bulkSubscribe.maxMessagesCount: "many")', async () => {
       const s = first('Subscription');
-      s.spec.bulkSubscribe = { ...s.spec.bulkSubscribe, enabled: true, maxMessagesCount: 'many' };
+      untyped(s.spec).bulkSubscribe = { ...s.spec.bulkSubscribe, enabled: true, maxMessagesCount: 'many' };
       const r = await dryRunApply(s);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(
@@ -339,9 +340,9 @@ export function describeManifests(client: () => KubeClient): void {
       // --app-port, so the sidecar would never call the app (no subscriptions, no invocation) and nothing
       // says so at deploy time. The offline rules (tools/validate) have to catch this one.
       expect(error).toBe('');
-      const daprd = admitted!.spec.containers.find((c) => c.name === 'daprd');
+      const daprd = must(admitted, 'the admitted Pod').spec.containers.find((c) => c.name === 'daprd');
       expect(daprd).toBeDefined();
-      expect(daprd!.args).not.toContain('--app-port');
+      expect(daprd?.args).not.toContain('--app-port');
     });
   });
 }

@@ -1,9 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { deleteJetStreamStreams, provisionJetStream } from '../../tools/stack/infra';
-import { deadLetterTopicOf } from '../../tools/stack/resources';
-import { startStack, Stack } from '../../tools/stack/stack';
+import {
+  Broker,
+  BROKER_VARIANTS,
+  BROKERS,
+  deadLetterTopicOf,
+  deleteJetStreamStreams,
+  provisionJetStream,
+  SQL_ENGINES,
+  SQL_VARIANTS,
+  SqlEngine,
+  Stack,
+  startStack,
+} from '../../tools/stack';
 import { formatTable } from '../../tools/table';
-import { BROKER_VARIANTS, BROKERS, Broker, SQL_ENGINES, SQL_VARIANTS, SqlEngine } from '../../tools/stack/variants';
 import { createTestDatabases, runId } from '../support/databases';
 import { changeProducts, productCloudEvent, publishCloudEvent, settledEntries, summarize } from '../support/scenario';
 import { waitUntil } from '../support/wait';
@@ -77,7 +86,7 @@ describe.each(pairs)('%s × %s', (broker, sql) => {
       // MQTT client ids must be unique per connection on the broker: keep this run's apart from any other.
       metadata: broker === 'mqtt' ? { pubsub: { consumerID: `{appID}-${id}` } } : undefined,
     });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await stack?.stop();
@@ -89,7 +98,7 @@ describe.each(pairs)('%s × %s', (broker, sql) => {
       seconds: (Date.now() - started) / 1000,
       note: [failures.join('; '), CAVEATS[broker]].filter(Boolean).join(' — '),
     });
-  }, 60_000);
+  });
 
   const step = async (name: string, fn: () => Promise<void>) => {
     try {
@@ -100,57 +109,45 @@ describe.each(pairs)('%s × %s', (broker, sql) => {
     }
   };
 
-  it(
-    'turns creates, updates and deletes made through invocation into exactly the expected audit entries',
-    () =>
-      step('scenario', async () => {
-        const expected = await changeProducts(stack, `-${sql}`);
-        expect(summarize(await settledEntries(stack, expected.length))).toEqual(summarize(expected));
-      }),
-    90_000,
-  );
+  it('turns creates, updates and deletes made through invocation into exactly the expected audit entries', () =>
+    step('scenario', async () => {
+      const expected = await changeProducts(stack, `-${sql}`);
+      expect(summarize(await settledEntries(stack, expected.length))).toEqual(summarize(expected));
+    }));
 
-  it(
-    'keeps one row when an event is delivered twice',
-    () =>
-      step('redelivery', async () => {
-        const ce = productCloudEvent(424242, { eventType: 'product.updated', name: 'Twice' });
-        const eventId = ce.id;
-        await publishCloudEvent(stack, ce);
-        await publishCloudEvent(stack, ce);
-        const rows = await settledEntries(stack, 1, (e) => e.eventId === eventId);
-        expect(rows).toHaveLength(1);
-      }),
-    60_000,
-  );
+  it('keeps one row when an event is delivered twice', () =>
+    step('redelivery', async () => {
+      const ce = productCloudEvent(424242, { eventType: 'product.updated', name: 'Twice' });
+      const eventId = ce.id;
+      await publishCloudEvent(stack, ce);
+      await publishCloudEvent(stack, ce);
+      const rows = await settledEntries(stack, 1, (e) => e.eventId === eventId);
+      expect(rows).toHaveLength(1);
+    }));
 
-  it(
-    'moves a poison event to the dead letters',
-    () =>
-      step('dead letter', async () => {
-        const poisonId = `poison-${id}`;
-        await publishCloudEvent(stack, {
-          specversion: '1.0',
-          id: poisonId,
-          source: 'catalog',
-          type: 'product.created',
-          datacontenttype: 'application/json',
-          data: { eventType: 'nope' },
-        });
-        await waitUntil(
-          'the dead letter',
-          async () => {
-            const res = await stack.invoke('audit', 'GET', '/api/deadletters');
-            return ((await res.json()) as { messageId: string }[]).some((d) => d.messageId === poisonId)
-              ? true
-              : undefined;
-          },
-          30_000,
-          200,
-        );
-      }),
-    60_000,
-  );
+  it('moves a poison event to the dead letters', () =>
+    step('dead letter', async () => {
+      const poisonId = `poison-${id}`;
+      await publishCloudEvent(stack, {
+        specversion: '1.0',
+        id: poisonId,
+        source: 'catalog',
+        type: 'product.created',
+        datacontenttype: 'application/json',
+        data: { eventType: 'nope' },
+      });
+      await waitUntil(
+        'the dead letter',
+        async () => {
+          const res = await stack.invoke('audit', 'GET', '/api/deadletters');
+          return ((await res.json()) as { messageId: string }[]).some((d) => d.messageId === poisonId)
+            ? true
+            : undefined;
+        },
+        30_000,
+        200,
+      );
+    }));
 });
 
 describe('a deliberately broken component', () => {
@@ -180,7 +177,7 @@ describe('a deliberately broken component', () => {
       note: named ? `daprd: component ${named[1]} (${named[2]}) failed to initialise` : message.slice(0, 200),
     });
     expect(named).not.toBeNull();
-  }, 120_000);
+  });
 });
 
 async function cleanBroker(broker: Broker, id: string, topic: string): Promise<void> {

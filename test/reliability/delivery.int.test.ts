@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { migrations as auditMigrations } from '../../audit/src/migrations';
 import { migrations as catalogMigrations } from '../../catalog/src/migrations';
 import { stackPerTest } from '../support/lifecycle';
+import { must } from '../support/must';
 import { countBy, postProduct, runLoad, scaled } from '../support/load';
 import { productCloudEvent, publishCloudEvent } from '../support/scenario';
-import { auditCounts, pendingOutbox, pgQuery } from '../support/sql';
+import { auditCounts, pendingOutbox, pgCount, pgQuery } from '../support/sql';
 import { sleep, waitUntil } from '../support/wait';
 
 /** Redelivery, poison, replicas and shutdown: at-least-once delivery made effectively-once. */
@@ -38,7 +39,7 @@ describe('reliability: delivery', () => {
     expect(poisonIds).toHaveLength(poison);
     const started = Date.now();
     await runLoad(plan.length, 10, async (i) => {
-      await publishCloudEvent(stack, plan[i]!);
+      await publishCloudEvent(stack, must(plan[i], `event ${i} of the plan`));
       return new Response(null, { status: 204 });
     });
     await waitUntil(
@@ -66,14 +67,13 @@ describe('reliability: delivery', () => {
     console.log(
       `${good} good events interleaved with ${poison} poison ones all audited ${landedAfter} ms after the first was published`,
     );
-  }, 180_000);
+  });
 
   it('replicas: two instances of each app race their migrations and share the work without double publishing', async () => {
     const { stack, dbs } = await start({ replicas: { catalog: 2, audit: 2 } });
-    const applied = async (db: string) =>
-      (await pgQuery<{ n: string }>(db, 'SELECT count(*) AS n FROM schema_migrations'))[0]!.n;
-    expect(await applied(dbs.catalog)).toBe(String(catalogMigrations.length));
-    expect(await applied(dbs.audit)).toBe(String(auditMigrations.length));
+    const applied = (db: string) => pgCount(db, 'SELECT count(*) AS n FROM schema_migrations');
+    expect(await applied(dbs.catalog)).toBe(catalogMigrations.length);
+    expect(await applied(dbs.audit)).toBe(auditMigrations.length);
     const n = scaled(400);
     const sidecars = [stack.node('catalog', 0).daprUrl, stack.node('catalog', 1).daprUrl];
     const statuses = await runLoad(n, 10, (i) =>
@@ -85,7 +85,7 @@ describe('reliability: delivery', () => {
     expect((await auditCounts(dbs.audit)).byType['product.created']).toEqual({ rows: n, subjects: n });
     // What the broker got: the two relays claimed disjoint events, so each was published once.
     expect(Number(execFileSync('redis-cli', ['XLEN', stack.topic]).toString())).toBe(n);
-  }, 180_000);
+  });
 
   it('order per product: changes made through two catalog replicas reach the audit log in the order they were made', async () => {
     // One consumer handling one message at a time keeps the broker's order all the way to the table, so
@@ -138,7 +138,7 @@ describe('reliability: delivery', () => {
     const inOrder = Array.from({ length: rounds }, (_, i) => i + 1);
     const outOfOrder = [...seen].filter(([, prices]) => prices.join() !== inOrder.join());
     expect(outOfOrder).toEqual([]);
-  }, 300_000);
+  });
 
   it('graceful shutdown: SIGTERM under load finishes what was accepted and loses no event', async () => {
     const { stack, dbs } = await start();
@@ -156,7 +156,7 @@ describe('reliability: delivery', () => {
     await catalog.app.stop(); // SIGTERM
     running = false;
     await load;
-    const products = Number((await pgQuery<{ n: string }>(dbs.catalog, 'SELECT count(*) AS n FROM products'))[0]!.n);
+    const products = await pgCount(dbs.catalog, 'SELECT count(*) AS n FROM products');
     // Every request the app took in was answered: no product committed without its 201, no 201 without a product.
     expect(statuses.filter((s) => s === 201)).toHaveLength(products);
     expect(statuses.filter((s) => s !== 201 && s < 500)).toHaveLength(0);
@@ -171,5 +171,5 @@ describe('reliability: delivery', () => {
     );
     await sleep(1_000);
     expect((await auditCounts(dbs.audit)).byType['product.created']).toEqual({ rows: products, subjects: products });
-  }, 180_000);
+  });
 });

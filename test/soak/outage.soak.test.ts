@@ -7,9 +7,10 @@
  *   SOAK_CHANGE_EVERY_S   one change every this many seconds during the outage (10)
  */
 import { execFileSync } from 'node:child_process';
-import { databaseAdmin } from '../../tools/stack/infra';
+import { databaseAdmin } from '../../tools/stack';
 import { stackPerTest } from '../support/lifecycle';
-import { expectAudited, pgQuery } from '../support/sql';
+import { must } from '../support/must';
+import { expectAudited, pgCount } from '../support/sql';
 import { ThrowawayPostgres } from '../support/throwaway';
 import { sleep } from '../support/wait';
 
@@ -61,7 +62,9 @@ describe('soak: a long database outage behind the consumer', () => {
           await send('DELETE', `/${cycle[1]}`);
           counts['product.deleted']++;
         } else {
-          cycle.push((await send('POST', '', { name: `Soak ${i}`, type: 'Soak', price: i }))!.id);
+          cycle.push(
+            must(await send('POST', '', { name: `Soak ${i}`, type: 'Soak', price: i }), 'the product made').id,
+          );
           counts['product.created']++;
         }
         await sleep(CHANGE_EVERY_S * 1000);
@@ -74,8 +77,7 @@ describe('soak: a long database outage behind the consumer', () => {
 
       await expectAudited('audit', counts, outageMs, pg.port);
       say(`every change audited ${((Date.now() - restarted) / 1000).toFixed(1)} s after the database came back`);
-      const deadLetters = await pgQuery<{ n: string }>('audit', 'SELECT count(*) AS n FROM dead_letters', [], pg.port);
-      expect(Number(deadLetters[0]!.n)).toBe(0);
+      expect(await pgCount('audit', 'SELECT count(*) AS n FROM dead_letters', [], pg.port)).toBe(0);
       const deadLetterTopic = Number(execFileSync('redis-cli', ['XLEN', `${stack.topic}-deadletter`]).toString());
       expect(deadLetterTopic).toBe(0);
       const lastAttempts = execFileSync('grep', ['-c', 'asking for redelivery', stack.logOf('audit')])

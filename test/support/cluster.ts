@@ -17,7 +17,7 @@ export const TEST_OVERLAY = join(repoRoot, 'test', 'k8s', 'local-cluster');
 export const APP_NAMESPACE = 'portable-dapr';
 
 /** Every Secret of the overlay's prerequisites, with random values that agree with each other. */
-export function localSecrets(): Record<string, Record<string, string>> {
+export function overlaySecrets(): Record<string, Record<string, string>> {
   const random = () => randomBytes(18).toString('base64url');
   const secrets = Object.fromEntries(
     loadPrerequisites(LOCAL_OVERLAY).secrets.map((s) => [
@@ -25,11 +25,18 @@ export function localSecrets(): Record<string, Record<string, string>> {
       Object.fromEntries((s.keys ?? []).map((k) => [k, random()])),
     ]),
   );
-  const auditApp = secrets['audit-db-credentials']!.password!;
+  const auditApp = secretValue(secrets, 'audit-db-credentials', 'password');
   secrets['audit-db-binding'] = {
     connectionString: `host=postgres user=audit_app password=${auditApp} dbname=audit sslmode=disable`,
   };
   return secrets;
+}
+
+/** One key of one of the Secrets, or a failure that names it. */
+export function secretValue(secrets: Record<string, Record<string, string>>, name: string, key: string): string {
+  const value = secrets[name]?.[key];
+  if (value === undefined) throw new Error(`the overlay's prerequisites give Secret ${name} no key ${key}`);
+  return value;
 }
 
 export async function createSecrets(node: ClusterNode, secrets: Record<string, Record<string, string>>) {
@@ -66,7 +73,7 @@ async function insideOk(node: ClusterNode, command: string, args: string[]): Pro
  */
 export async function startTestPostgres(node: ClusterNode, secrets: Record<string, Record<string, string>>) {
   const data = '/var/lib/test-postgres';
-  const superuser = secrets['postgres-superuser']!.password!;
+  const superuser = secretValue(secrets, 'postgres-superuser', 'password');
   await insideOk(node, 'sh', ['-c', `install -d -o postgres -g postgres ${data} ${data}-run`]);
   await insideOk(node, 'sh', ['-c', `echo '${superuser}' > ${data}-run/pw && chown postgres ${data}-run/pw`]);
   await insideOk(
@@ -94,10 +101,10 @@ export async function startTestPostgres(node: ClusterNode, secrets: Record<strin
     `PGHOST=${NODE.ip}`,
     `PGPASSWORD=${superuser}`,
     'POSTGRES_USER=postgres',
-    `CATALOG_OWNER_PASSWORD=${secrets['catalog-db-owner-credentials']!.password}`,
-    `CATALOG_DB_PASSWORD=${secrets['catalog-db-credentials']!.password}`,
-    `AUDIT_OWNER_PASSWORD=${secrets['audit-db-owner-credentials']!.password}`,
-    `AUDIT_DB_PASSWORD=${secrets['audit-db-credentials']!.password}`,
+    `CATALOG_OWNER_PASSWORD=${secretValue(secrets, 'catalog-db-owner-credentials', 'password')}`,
+    `CATALOG_DB_PASSWORD=${secretValue(secrets, 'catalog-db-credentials', 'password')}`,
+    `AUDIT_OWNER_PASSWORD=${secretValue(secrets, 'audit-db-owner-credentials', 'password')}`,
+    `AUDIT_DB_PASSWORD=${secretValue(secrets, 'audit-db-credentials', 'password')}`,
   ];
   await insideOk(node, 'env', [...env, 'bash', join(LOCAL_OVERLAY, 'postgres-init.sh')]);
 }

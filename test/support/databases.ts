@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import type { Sequelize } from 'sequelize';
 import { createSequelize, migrate, Migration } from '@portable-dapr/common';
-import { databaseAdmin } from '../../tools/stack/infra';
-import { SQL_VARIANTS, SqlEngine } from '../../tools/stack/variants';
+import { databaseAdmin, SQL_VARIANTS, SqlEngine } from '../../tools/stack';
+import { must } from './must';
 
 /** A short id for names that must not collide between runs: databases, topics, app ids. */
 export const runId = () => `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -57,9 +57,11 @@ export function migratedDatabasePerFile(migrations: Migration[], prefix: string)
     await migrate(sequelize, migrations, pino({ level: 'silent' }));
   }, 120_000);
 
+  const connection = () => must(sequelize, 'the test database (its beforeAll has not run)');
+
   beforeEach(async () => {
-    const tables = (await sequelize!.getQueryInterface().showAllTables()).filter((t) => t !== 'schema_migrations');
-    await sequelize!.query(`TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY`);
+    const tables = (await connection().getQueryInterface().showAllTables()).filter((t) => t !== 'schema_migrations');
+    await connection().query(`TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY`);
   });
 
   afterAll(async () => {
@@ -67,5 +69,5 @@ export function migratedDatabasePerFile(migrations: Migration[], prefix: string)
     await drop?.();
   }, 120_000);
 
-  return { sequelize: () => sequelize! };
+  return { sequelize: connection };
 }

@@ -15,14 +15,30 @@ export interface KubeObject {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: any;
+  /** Read through a typed view: WorkloadObject, PodObject, or the kinds of test/support/manifests.ts. */
+  spec?: unknown;
+}
+
+/** A key of a Secret or ConfigMap, as env and component metadata reference it. */
+export interface KeyRef {
+  name: string;
+  key: string;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: KeyRef; configMapKeyRef?: KeyRef };
 }
 
 export interface Container {
   name: string;
   image?: string;
+  command?: string[];
   args?: string[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  env?: EnvVar[];
+  envFrom?: { configMapRef?: { name: string } }[];
+  ports?: { name?: string; containerPort: number }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   livenessProbe?: Probe;
   readinessProbe?: Probe;
@@ -42,10 +58,23 @@ export interface PodSpec {
   securityContext?: Record<string, unknown>;
   containers: Container[];
   initContainers?: Container[];
-  volumes?: { name: string }[];
+  volumes?: { name: string; secret?: { secretName: string } }[];
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  terminationGracePeriodSeconds?: number;
+  topologySpreadConstraints?: Record<string, unknown>[];
 }
 
 export type PodObject = Omit<KubeObject, 'spec'> & { spec: PodSpec };
+
+/** A workload (Deployment, StatefulSet, ...): what the tests read of it is its pod template. */
+export type WorkloadObject = Omit<KubeObject, 'spec'> & {
+  spec: {
+    template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
+  };
+};
+
+export const isDeployment = (o: KubeObject): o is WorkloadObject => o.kind === 'Deployment';
 
 /** The base and every overlay of a k8s/ folder: the kustomizations a user applies. */
 export function kustomizationsOf(k8sDir: string): { label: string; dir: string }[] {
@@ -90,18 +119,14 @@ export async function createPrerequisites(cp: KubeClient, dir: string, namespace
     metadata: { name: s.name, namespace },
     stringData: Object.fromEntries((s.keys ?? ['value']).map((k) => [k, `dummy-${s.name}-${k}`])),
   }));
-  const items = [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } },
-    ...secrets,
-  ];
+  const items = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, ...secrets];
   await cp.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) });
   return secrets.map((s) => s.metadata.name);
 }
 
 /** A Pod made of a workload's pod template, as its controller would make it. */
-export function podOf(workload: KubeObject, name: string): KubeObject {
-  const template = workload.spec.template as { metadata?: KubeObject['metadata']; spec: PodSpec };
+export function podOf(workload: WorkloadObject, name: string): PodObject {
+  const template = workload.spec.template;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -113,7 +138,7 @@ export function podOf(workload: KubeObject, name: string): KubeObject {
 /** The Pod the API server would store (admission webhooks included), without storing it. */
 export async function dryRunCreate(cp: KubeClient, pod: KubeObject): Promise<{ pod?: PodObject; error: string }> {
   const r = await cp.kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], { input: JSON.stringify(pod) });
-  return r.code === 0 ? { pod: JSON.parse(r.stdout), error: '' } : { error: r.stderr.trim() };
+  return r.code === 0 ? { pod: JSON.parse(r.stdout) as PodObject, error: '' } : { error: r.stderr.trim() };
 }
 
 /** The value after `flag` in a container's args (`--flag value`), undefined when the flag is absent. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { startStack, Stack, StackOptions } from '../../tools/stack/stack';
+import { Stack, StackOptions, startStack } from '../../tools/stack';
 import { createTestDatabases, runId } from './databases';
 
 /**
@@ -22,9 +22,9 @@ export function stackPerTest(dbPrefix: string) {
 
   return {
     onCleanup,
-    async start(
+    start: async (
       options: Omit<StackOptions, 'databases' | 'ports'> = {},
-    ): Promise<{ stack: Stack; dbs: { catalog: string; audit: string } }> {
+    ): Promise<{ stack: Stack; dbs: { catalog: string; audit: string } }> => {
       const dbs = await createTestDatabases('postgres', ['catalog', 'audit'], dbPrefix);
       onCleanup(dbs.drop);
       const topic = options.topic ?? `products-${runId()}`;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLogDto } from '../../audit/src/models';
-import type { AppId, Stack } from '../../tools/stack/stack';
+import type { AppId, Stack } from '../../tools/stack';
 import { waitUntil } from './wait';
 
 export interface ExpectedEntry {

@@ -37,12 +37,15 @@ export async function auditCounts(database: string, port = 5432): Promise<AuditC
   return { rows: rows.reduce((n, r) => n + Number(r.rows), 0), byType };
 }
 
+/** The number a `SELECT count(*) AS n ...` query answers. */
+export async function pgCount(database: string, sql: string, params: unknown[] = [], port = 5432): Promise<number> {
+  const [row] = await pgQuery<{ n: string }>(database, sql, params, port);
+  if (!row) throw new Error(`no row from ${sql}`);
+  return Number(row.n);
+}
+
 export async function pendingOutbox(database: string): Promise<number> {
-  const [row] = await pgQuery<{ n: string }>(
-    database,
-    'SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL',
-  );
-  return Number(row!.n);
+  return pgCount(database, 'SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL');
 }
 
 /** Waits for `expected` rows per event type, then checks that exactly those arrived: each once, each about another product. */

@@ -1,6 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { freePort } from '../../tools/stack/ports';
+import { freePort } from '../../tools/stack';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 

@@ -132,31 +132,24 @@ export function parseArgs(argv: string[]): ParsedArgs {
   const command = first as Command;
   const given = givenOptions(command, rest);
   if (given.has('--help')) return { ...defaults(), command: 'help' };
-  const str = (name: string) => given.get(name) as string | undefined;
-  const topic = str('--topic') !== undefined ? entity('--topic', str('--topic')!) : DEFAULT_PLAN_OPTIONS.topic;
-  const subscription =
-    str('--subscription') !== undefined
-      ? entity('--subscription', str('--subscription')!)
-      : DEFAULT_PLAN_OPTIONS.subscription;
+  /** The value of option `name` read by `parse`, or `fallback` when it is not given. */
+  const option = <T>(name: string, parse: (name: string, raw: string) => T, fallback: T): T => {
+    const raw = given.get(name);
+    return typeof raw === 'string' ? parse(name, raw) : fallback;
+  };
+  const topic = option('--topic', entity, DEFAULT_PLAN_OPTIONS.topic);
+  const subscription = option('--subscription', entity, DEFAULT_PLAN_OPTIONS.subscription);
   const plan: PlanOptions = {
     topic,
-    deadLetterTopic:
-      str('--deadletter-topic') !== undefined
-        ? entity('--deadletter-topic', str('--deadletter-topic')!)
-        : `${topic}-deadletter`,
+    deadLetterTopic: option('--deadletter-topic', entity, `${topic}-deadletter`),
     subscription,
-    maxDeliveryCount:
-      str('--max-delivery-count') !== undefined
-        ? positiveInt('--max-delivery-count', str('--max-delivery-count')!, 2000)
-        : DEFAULT_PLAN_OPTIONS.maxDeliveryCount,
-    lockDuration:
-      str('--lock-duration') !== undefined
-        ? duration('--lock-duration', str('--lock-duration')!, 300)
-        : DEFAULT_PLAN_OPTIONS.lockDuration,
-    messageTimeToLive:
-      str('--message-ttl') !== undefined
-        ? duration('--message-ttl', str('--message-ttl')!)
-        : DEFAULT_PLAN_OPTIONS.messageTimeToLive,
+    maxDeliveryCount: option(
+      '--max-delivery-count',
+      (o, raw) => positiveInt(o, raw, 2000),
+      DEFAULT_PLAN_OPTIONS.maxDeliveryCount,
+    ),
+    lockDuration: option('--lock-duration', (o, raw) => duration(o, raw, 300), DEFAULT_PLAN_OPTIONS.lockDuration),
+    messageTimeToLive: option('--message-ttl', (o, raw) => duration(o, raw), DEFAULT_PLAN_OPTIONS.messageTimeToLive),
   };
   if (plan.deadLetterTopic === plan.topic) throw new UsageError('--deadletter-topic must differ from --topic');
   return {
@@ -164,7 +157,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     plan,
     topic,
     subscription,
-    max: str('--max') !== undefined ? positiveInt('--max', str('--max')!, 100_000) : 100,
+    max: option('--max', (o, raw) => positiveInt(o, raw, 100_000), 100),
     dryRun: given.has('--dry-run'),
     json: given.has('--json'),
   };

@@ -4,6 +4,7 @@ import type {
   SubscriptionProperties,
   TopicProperties,
 } from '@azure/service-bus';
+import { must } from '../../test/support/must';
 import { parseArgs, UsageError } from './args';
 import { Clients, main } from './cli';
 import { credentialsFromEnv, CredentialsError, fullyQualified } from './credentials';
@@ -27,7 +28,9 @@ class FakeAdmin implements AdminClient {
   }
   async getTopic(name: string) {
     this.calls.push(`getTopic ${name}`);
-    return { ...this.topics.get(name)! } as unknown as TopicProperties;
+    const topic = this.topics.get(name);
+    if (!topic) throw new Error(`MessagingEntityNotFound: ${name}`);
+    return { ...topic } as unknown as TopicProperties;
   }
   async updateTopic(topic: TopicProperties) {
     this.calls.push(`updateTopic ${topic.name}`);
@@ -45,7 +48,9 @@ class FakeAdmin implements AdminClient {
   }
   async getSubscription(topic: string, sub: string) {
     this.calls.push(`getSubscription ${topic}/${sub}`);
-    return { ...this.subscriptions.get(`${topic}/${sub}`)! } as unknown as SubscriptionProperties;
+    const subscription = this.subscriptions.get(`${topic}/${sub}`);
+    if (!subscription) throw new Error(`MessagingEntityNotFound: ${topic}/${sub}`);
+    return { ...subscription } as unknown as SubscriptionProperties;
   }
   async updateSubscription(s: SubscriptionProperties) {
     this.calls.push(`updateSubscription ${s.topicName}/${s.subscriptionName}`);
@@ -53,6 +58,10 @@ class FakeAdmin implements AdminClient {
   }
   writes() {
     return this.calls.filter((c) => /^(create|update)/.test(c));
+  }
+  /** A subscription as stored, by `topic/subscription`, without recording a call. */
+  subscription(path: string) {
+    return must(this.subscriptions.get(path), `subscription ${path}`);
   }
 }
 
@@ -285,7 +294,7 @@ describe('asb provision', () => {
   it('compares durations by value, not spelling (the service may answer PT60S for PT1M)', async () => {
     const admin = new FakeAdmin();
     await provision(admin, plan);
-    admin.subscriptions.get('products/audit')!.lockDuration = 'PT60S';
+    admin.subscription('products/audit').lockDuration = 'PT60S';
     admin.calls = [];
     await provision(admin, plan);
     expect(admin.writes()).toEqual([]);
@@ -294,7 +303,7 @@ describe('asb provision', () => {
   it('updates settings that drifted, and only those entities', async () => {
     const admin = new FakeAdmin();
     await provision(admin, plan);
-    admin.subscriptions.get('products/audit')!.maxDeliveryCount = 3;
+    admin.subscription('products/audit').maxDeliveryCount = 3;
     admin.calls = [];
     const actions = await provision(admin, plan);
     expect(actions[1]).toEqual({
@@ -303,12 +312,12 @@ describe('asb provision', () => {
       changes: ['maxDeliveryCount: 3 -> 100'],
     });
     expect(admin.writes()).toEqual(['updateSubscription products/audit']);
-    expect(admin.subscriptions.get('products/audit')!.maxDeliveryCount).toBe(100);
+    expect(admin.subscription('products/audit').maxDeliveryCount).toBe(100);
   });
 
   it('creates only what is missing when the topic exists without the subscription', async () => {
     const admin = new FakeAdmin();
-    await admin.createTopic('products', buildPlan(DEFAULT_PLAN_OPTIONS)[0]!.settings);
+    await admin.createTopic('products', must(buildPlan(DEFAULT_PLAN_OPTIONS)[0], 'the topic of the plan').settings);
     admin.calls = [];
     await provision(admin, plan);
     expect(admin.writes()).toEqual([
@@ -346,7 +355,7 @@ describe('asb dead-letter queue', () => {
       deadLetterReason: 'MaxDeliveryCountExceeded',
       deliveryCount: 10,
     });
-    expect(found[0]!.body).toContain('"id":"evt-1"');
+    expect(found[0]?.body).toContain('"id":"evt-1"');
     expect(dlq.receivers).toEqual([
       { topic: 'products', subscription: 'audit', options: { subQueueType: 'deadLetter', receiveMode: 'peekLock' } },
     ]);
@@ -363,7 +372,7 @@ describe('asb dead-letter queue', () => {
       ['products', 'evt-1'],
       ['products', 'evt-2'],
     ]);
-    const first = dlq.sent[0]!.message;
+    const first = must(dlq.sent[0], 'a message sent').message;
     expect(Buffer.isBuffer(first.body)).toBe(true);
     expect(first.contentType).toBe('application/cloudevents+json');
     expect(first.applicationProperties).toMatchObject({

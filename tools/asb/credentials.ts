@@ -45,8 +45,8 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials {
   const connectionString = env.SERVICEBUS_CONNECTION_STRING?.trim();
   const namespace = env.SERVICEBUS_NAMESPACE?.trim();
   if (connectionString) {
-    const endpoint = /(?:^|;)\s*Endpoint\s*=\s*sb:\/\/([^/;]+)/i.exec(connectionString);
-    if (!endpoint)
+    const endpointHost = /(?:^|;)\s*Endpoint\s*=\s*sb:\/\/([^/;]+)/i.exec(connectionString)?.[1];
+    if (!endpointHost)
       throw new CredentialsError(
         'SERVICEBUS_CONNECTION_STRING has no Endpoint=sb://<namespace>/ part: is it a Service Bus connection string?',
       );
@@ -60,7 +60,7 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials {
         'SERVICEBUS_CONNECTION_STRING is scoped to one entity (EntityPath=...): use a namespace-level shared access policy',
       );
     }
-    return { kind: 'connection-string', connectionString, namespace: endpoint[1]! };
+    return { kind: 'connection-string', connectionString, namespace: endpointHost };
   }
   if (namespace) return { kind: 'entra', fullyQualifiedNamespace: fullyQualified(namespace) };
   throw new CredentialsError(MISSING_CREDENTIALS);

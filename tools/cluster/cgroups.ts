@@ -14,7 +14,7 @@ export function cgroupMounts(mountinfo = readFileSync('/proc/self/mountinfo', 'u
     .split('\n')
     .map((line) => line.split(' - '))
     .filter(([, after]) => /^cgroup2? /.test(after ?? ''))
-    .map(([before]) => before!.split(' ')[4]!);
+    .flatMap(([before]) => before?.split(' ')[4] ?? []);
 }
 
 /** Creates `/<name>` in every hierarchy; cpuset needs its CPUs and memory nodes before anything joins. */

@@ -2,7 +2,7 @@
  * The container images of the single-node cluster, built with buildah (as root, in its own storage under
  * .cluster/buildah) and written as OCI archives to .cluster/images, which the node imports with
  * `ctr -n k8s.io images import`: no registry is involved.
- *   - the services, from their unchanged Dockerfiles: localhost/{catalog,audit}:local;
+ *   - the services, from the repository's unchanged Dockerfile (build argument SERVICE): localhost/{catalog,audit}:local;
  *   - Dapr as its Helm chart names it: ghcr.io/dapr/{daprd,sentry,operator,injector,placement,scheduler};
  *   - the pod sandbox and the cluster DNS: registry.k8s.io/pause, registry.k8s.io/coredns/coredns.
  * No registry's image can be pulled here, so the bases are built locally under their official names, the
@@ -42,11 +42,14 @@ export const appImage = (service: AppService) => `localhost/${service}:local`;
 export const daprImage = (program: string) => `ghcr.io/dapr/${program}:${DAPR_RUNTIME_VERSION}`;
 export const nodeImage = (version = nodeVersion()) => `docker.io/library/node:${version}-bookworm-slim`;
 
-/** The Node.js of the service images: the `ARG NODE_VERSION=` of catalog/Dockerfile (CI reads it too). */
+/** The services' recipe, one for both: the Dockerfile at the repository root. */
+export const appDockerfile = (root = PROJECT_ROOT) => join(root, 'Dockerfile');
+
+/** The Node.js of the service images: the `ARG NODE_VERSION=` of the Dockerfile (CI reads it too). */
 export function nodeVersion(root = PROJECT_ROOT): string {
-  const match = /^ARG NODE_VERSION=(\S+)$/m.exec(readFileSync(join(root, 'catalog', 'Dockerfile'), 'utf8'));
-  if (!match) throw new Error('catalog/Dockerfile has no `ARG NODE_VERSION=` line');
-  return match[1]!;
+  const version = /^ARG NODE_VERSION=(\S+)$/m.exec(readFileSync(appDockerfile(root), 'utf8'))?.[1];
+  if (!version) throw new Error('the Dockerfile has no `ARG NODE_VERSION=` line');
+  return version;
 }
 
 /** Where the images are built and written (git-ignored). */
@@ -151,6 +154,8 @@ interface Bud {
   volumes?: string[];
   /** Keep the intermediate layers for the next build (the services: `npm ci` only reruns when a manifest changes). */
   layers?: boolean;
+  /** `--build-arg` values (the services: SERVICE). */
+  buildArgs?: Record<string, string>;
 }
 
 /**
@@ -162,6 +167,7 @@ function bud(ctx: Ctx, spec: Bud): Promise<void> {
   // --force-rm needs one of the two; --no-cache is buildah's default behaviour spelt out.
   args.push(spec.layers ? '--layers' : '--no-cache');
   for (const v of spec.volumes ?? []) args.push('--volume', v);
+  for (const [name, value] of Object.entries(spec.buildArgs ?? {})) args.push('--build-arg', `${name}=${value}`);
   args.push('--file', spec.containerfile, '--tag', spec.name, spec.context);
   return runStep(`build ${spec.name}`, 'buildah', [...buildahGlobalArgs(ctx.paths), ...args], {
     cwd: ctx.root,
@@ -517,7 +523,7 @@ function binaryInput(binary: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The services: localhost/<service>:local from <service>/Dockerfile
+// The services: localhost/<service>:local from the Dockerfile, with the build argument SERVICE=<service>
 
 /** The build context paths a Dockerfile copies (COPY without --from): what the image is made of. */
 export function contextSources(dockerfile: string): string[] {
@@ -573,20 +579,33 @@ async function buildApp(ctx: Ctx, service: AppService): Promise<void> {
   mkdirSync(dir, { recursive: true });
   await bud(ctx, {
     name: appImage(service),
-    containerfile: join(ctx.root, service, 'Dockerfile'),
+    containerfile: appDockerfile(ctx.root),
     context: ctx.root,
     volumes: await npmMounts(ctx, dir),
     layers: true,
+    buildArgs: appBuildArgs(service),
+  });
+}
+
+const appBuildArgs = (service: AppService) => ({ SERVICE: service });
+
+/** The Dockerfile's text with the build arguments' values in place of `$NAME` and `${NAME}`. */
+export function withBuildArgs(dockerfile: string, buildArgs: Record<string, string>): string {
+  return dockerfile.replace(/\$(?:\{(\w+)\}|(\w+))/g, (ref, braced?: string, bare?: string) => {
+    const name = braced ?? bare ?? '';
+    return Object.hasOwn(buildArgs, name) ? (buildArgs[name] ?? '') : ref;
   });
 }
 
 async function appInputs(ctx: Ctx, service: AppService): Promise<unknown[]> {
-  const dockerfile = readFileSync(join(ctx.root, service, 'Dockerfile'), 'utf8');
+  const dockerfile = readFileSync(appDockerfile(ctx.root), 'utf8');
+  const buildArgs = appBuildArgs(service);
   return [
     dockerfile,
+    buildArgs,
     readFileSync(join(ctx.root, '.dockerignore'), 'utf8'),
     await imageId(ctx, nodeImage(nodeVersion(ctx.root))),
-    await contextDigest(ctx.root, contextSources(dockerfile)),
+    await contextDigest(ctx.root, contextSources(withBuildArgs(dockerfile, buildArgs))),
   ];
 }
 
@@ -629,15 +648,16 @@ function recipes(root: string): Recipe[] {
     {
       name: DEBIAN_IMAGE,
       exported: false,
-      inputs: async () => [
-        RECIPE_REVISION.debian,
-        DEBIAN_CONTAINERFILE,
-        MINIMIZING_CONFIG,
-        BUILD_LEFTOVERS,
-        APT_LEFTOVERS.map(String),
-        SLIM_EXCLUDES,
-        SLIM_INCLUDES,
-      ],
+      inputs: () =>
+        Promise.resolve([
+          RECIPE_REVISION.debian,
+          DEBIAN_CONTAINERFILE,
+          MINIMIZING_CONFIG,
+          BUILD_LEFTOVERS,
+          APT_LEFTOVERS.map(String),
+          SLIM_EXCLUDES,
+          SLIM_INCLUDES,
+        ]),
       build: buildDebian,
     },
     {
@@ -821,7 +841,8 @@ async function withContainer<T>(
   image: string,
   fn: (container: string, rootfs: string) => Promise<T>,
 ): Promise<T> {
-  const container = (await buildah(ctx, ['from', '--pull=never', image])).trim().split('\n').pop()!;
+  const container = (await buildah(ctx, ['from', '--pull=never', image])).trim().split('\n').at(-1);
+  if (!container) throw new Error(`buildah from ${image} named no container`);
   try {
     return await fn(container, (await buildah(ctx, ['mount', container])).trim());
   } finally {
@@ -883,7 +904,7 @@ export async function inspectAppImage(name: string, root = PROJECT_ROOT): Promis
   return withContainer(ctx, name, async (container, rootfs) => {
     const probe = await runIn(ctx, container, ['node', '-e', PROBE]);
     if (probe.code !== 0) throw new Error(`node does not start in ${name}: ${probe.stderr || probe.stdout}`);
-    const facts = JSON.parse(probe.stdout.trim().split('\n').pop()!) as {
+    const facts = JSON.parse(probe.stdout.trim().split('\n').at(-1) ?? '') as {
       uid: number;
       gid: number;
       version: string;

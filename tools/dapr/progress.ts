@@ -66,7 +66,7 @@ export function runStep(
       if (text) {
         const all = text.split('\n');
         lines += all.length;
-        lastLine = all[all.length - 1]!.slice(0, 100);
+        lastLine = (all.at(-1) ?? '').slice(0, 100);
       }
     };
     child.stdout.on('data', onData);

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts } from '../stack/ports';
+import { freePorts } from '../stack';
 import { waitUntil } from '../../test/support/wait';
 import { DAPR_RUNTIME_VERSION, daprHome, PROJECT_ROOT } from './versions';
 
@@ -20,7 +20,7 @@ describe('project-local Dapr runtime', () => {
     expect(out).toContain(`daprd ${DAPR_RUNTIME_VERSION} ready`);
     expect(out).not.toMatch(/go build|downloading/);
     expect(statSync(paths.daprd).mtimeMs).toBe(before);
-  }, 30_000);
+  });
 
   it('starts a sidecar that loads a Redis pub/sub and a PostgreSQL binding', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdm-daprd-'));
@@ -84,5 +84,5 @@ describe('project-local Dapr runtime', () => {
       daprd.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  });
 });

@@ -18,7 +18,8 @@ export function goVersionAtLeast(goversion: string, min: string): boolean {
   const have = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
   const want = min.split('.').map(Number);
   for (let i = 0; i < 3; i++) {
-    if (have[i]! !== (want[i] ?? 0)) return have[i]! > (want[i] ?? 0);
+    const [h, w] = [have[i] ?? 0, want[i] ?? 0];
+    if (h !== w) return h > w;
   }
   return true;
 }

@@ -19,8 +19,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { capture } from '../dapr/progress';
 import { GO_BUILD_MODULE, DAPR_RUNTIME_VERSION } from '../dapr/versions';
-import { freePorts } from '../stack/ports';
-import { ManagedProcess } from '../stack/process';
+import { freePorts, ManagedProcess } from '../stack';
 import { makePki, Pki } from './pki';
 import { kubeHome } from './versions';
 
@@ -146,7 +145,7 @@ export class ControlPlane implements KubeClient {
       const pkiDir = join(dir, 'pki');
       mkdirSync(pkiDir);
       const [[etcd, etcdPeer, apiserver], pki] = await Promise.all([freePorts(3), makePki(pkiDir)]);
-      cp = new ControlPlane(dir, { etcd: etcd!, etcdPeer: etcdPeer!, apiserver: apiserver! }, pki, logDir);
+      cp = new ControlPlane(dir, { etcd, etcdPeer, apiserver }, pki, logDir);
       cp.writeKubeconfig();
       cp.startEtcd();
       await cp.startApiserver();

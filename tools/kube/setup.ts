@@ -85,7 +85,9 @@ export async function ensureKubeControlPlane(): Promise<void> {
   const started = Date.now();
   mkdirSync(paths.bin, { recursive: true });
   await withLock(paths.lock, ensureKubernetes);
-  log(`etcd ${ETCD_VERSION}, kube-apiserver and kubectl ${KUBERNETES_VERSION} in ${paths.bin}: ready (${elapsed(started)})`);
+  log(
+    `etcd ${ETCD_VERSION}, kube-apiserver and kubectl ${KUBERNETES_VERSION} in ${paths.bin}: ready (${elapsed(started)})`,
+  );
 }
 
 if (require.main === module) {

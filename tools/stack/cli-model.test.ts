@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { must } from '../../test/support/must';
 import { appInvocation, daprdArgs, daprdInvocation } from './cli-model';
 import { cliFailure } from './cli-run';
 import { loadRunFile, readRunFile, ResolvedApp, resolveRunFile } from './run-file';
@@ -167,12 +168,13 @@ describe('the CLI rules', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** The first app of a run file, resolved. */
   const resolveYaml = (yaml: string) => {
     writeFileSync(join(dir, 'dapr.yaml'), yaml);
-    return resolveRunFile(readRunFile(join(dir, 'dapr.yaml')), dir, { HOME: '/h' });
+    return must(resolveRunFile(readRunFile(join(dir, 'dapr.yaml')), dir, { HOME: '/h' })[0], 'an app');
   };
   const one = (common: string, app = '') =>
-    resolveYaml(`version: 1\ncommon:\n${common}\napps:\n  - appDirPath: ./app\n    appPort: 7000\n${app}`)[0]!;
+    resolveYaml(`version: 1\ncommon:\n${common}\napps:\n  - appDirPath: ./app\n    appPort: 7000\n${app}`);
   /** The value daprd gets for a flag, with the Dapr home holding daprd `version` (null: none installed). */
   const flag = (a: ResolvedApp, name: string, version: string | null = '1.18.3') => {
     const args = daprdArgs(a, version ?? undefined);
@@ -198,7 +200,7 @@ describe('the CLI rules', () => {
         'apps:',
         '  - { appID: catalog, appDirPath: ./app, appPort: 5001, daprHTTPPort: 3500, daprGRPCPort: 50001, daprInternalGRPCPort: 50011, metricsPort: 9091, command: [node, dist/main.js] }',
       ].join('\n'),
-    )[0]!;
+    );
     expect(daprdArgs(a, undefined).join(' ')).toBe(
       `--config ${dir}/config.yaml --app-protocol http --log-level info --app-max-concurrency -1 --resources-path ${dir}/res --max-body-size 4Mi --read-buffer-size 4Ki ` +
         '--enable-app-health-check --app-health-check-path /healthz --app-health-probe-interval 3 --app-id catalog --app-port 5001 --dapr-http-port 3500 ' +

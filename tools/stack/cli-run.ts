@@ -76,8 +76,8 @@ const healthy = async (url: string, status: number) => {
 };
 
 export class CliRun {
-  private child?: ChildProcess;
-  private exited?: Promise<number>;
+  /** The CLI once started, and its exit code when it has exited. */
+  private cliProcess?: { child: ChildProcess; exited: Promise<number> };
   /** Everything the CLI started (daprd, the apps), noted while it runs. */
   private readonly started = new Set<number>();
   private failure?: string;
@@ -99,25 +99,24 @@ export class CliRun {
   async run(onReady: () => void): Promise<number> {
     const child = spawn(this.cli, ['run', '-f', this.input === undefined ? '.' : '-'], {
       cwd: this.cwd,
-      stdio: [this.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: 'pipe',
     });
-    this.child = child;
-    if (this.input !== undefined) child.stdin!.end(this.input);
+    // Without a run file to pass, the CLI reads nothing: its stdin ends at once.
+    child.stdin.end(this.input);
     const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-    this.exited = exited;
+    this.cliProcess = { child, exited };
     for (const [stream, out] of [
-      [child.stdout!, process.stdout],
-      [child.stderr!, process.stderr],
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
     ] as const) {
       createInterface({ input: stream }).on('line', (line) => {
         out.write(`${line}\n`);
         this.onLine(line);
       });
     }
-    const noteChildren = setInterval(
-      () => void childrenOf(child.pid!).then((pids) => pids.forEach((p) => this.started.add(p))),
-      500,
-    );
+    const noteChildren = setInterval(() => {
+      if (child.pid) void childrenOf(child.pid).then((pids) => pids.forEach((p) => this.started.add(p)));
+    }, 500);
     const onSignal = () => {
       this.signalled = true;
       void this.stop();
@@ -174,12 +173,12 @@ export class CliRun {
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const child = this.child;
-      if (!child?.pid) return;
+      const { child, exited } = this.cliProcess ?? {};
+      if (!child?.pid || !exited) return;
       if (child.exitCode === null && child.signalCode === null) {
         for (const pid of await childrenOf(child.pid)) this.started.add(pid);
         child.kill('SIGINT');
-        if (!(await within(this.exited!, 20_000))) child.kill('SIGKILL');
+        if (!(await within(exited, 20_000))) child.kill('SIGKILL');
       }
       await Promise.all([...this.started].map((pid) => stopProcess(pid)));
     })();

@@ -16,6 +16,6 @@ describe.each(['postgres', 'mariadb'] as SqlEngine[])(
       } finally {
         await admin.dropDatabase(name);
       }
-    }, 60_000);
+    });
   },
 );

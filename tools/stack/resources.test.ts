@@ -2,13 +2,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { must } from '../../test/support/must';
 import { editResourceFolders } from './resources';
 
 const COMPONENTS = resolve(__dirname, '..', '..', 'components');
+/** What these tests read of a resource: a Subscription's topics, a Component's metadata. */
+interface Doc {
+  kind: string;
+  spec: { topic?: string; deadLetterTopic?: string; metadata?: { name: string; value?: string }[] };
+}
 const docsIn = (dir: string) =>
-  readdirSync(dir).flatMap((f) =>
-    parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as { kind: string; spec: any }),
-  );
+  readdirSync(dir).flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Doc));
 
 describe("a test stack's resources", () => {
   let out: string;
@@ -22,13 +26,14 @@ describe("a test stack's resources", () => {
   });
 
   it('copy only the folders an edit applies to, changing only that', () => {
-    const [shared, broker, sql] = editResourceFolders(
+    const folders = editResourceFolders(
       committed,
       { topic: 'products-run1', metadata: { pubsub: { redisHost: '127.0.0.1:7777' } } },
       out,
     );
-    expect(sql).toBe(committed[2]);
-    const subs = docsIn(shared!)
+    const [shared, broker] = [must(folders[0], 'the shared folder'), must(folders[1], 'the broker folder')];
+    expect(folders[2]).toBe(committed[2]);
+    const subs = docsIn(shared)
       .filter((d) => d.kind === 'Subscription')
       .map((d) => [d.spec.topic, d.spec.deadLetterTopic]);
     expect(subs).toEqual([
@@ -36,13 +41,13 @@ describe("a test stack's resources", () => {
       ['products-run1-deadletter', undefined],
     ]);
     // The other files of the copied folder are byte for byte the committed ones (relative paths included).
-    expect(readFileSync(join(shared!, 'secretstore.yaml'), 'utf8')).toBe(
-      readFileSync(join(committed[0]!, 'secretstore.yaml'), 'utf8'),
+    expect(readFileSync(join(shared, 'secretstore.yaml'), 'utf8')).toBe(
+      readFileSync(join(COMPONENTS, 'shared', 'secretstore.yaml'), 'utf8'),
     );
     // The edited entry changes; every other entry is the committed one.
     const component = (dir: string) =>
-      docsIn(dir).find((d) => d.kind === 'Component')!.spec.metadata as { name: string }[];
-    const [edited, original] = [component(broker!), component(committed[1]!)];
+      must(docsIn(dir).find((d) => d.kind === 'Component')?.spec.metadata, `a Component with metadata in ${dir}`);
+    const [edited, original] = [component(broker), component(join(COMPONENTS, 'brokers/redis'))];
     expect(edited).toContainEqual({ name: 'redisHost', value: '127.0.0.1:7777' });
     expect(edited.filter((m) => m.name !== 'redisHost')).toEqual(original.filter((m) => m.name !== 'redisHost'));
   });

@@ -158,75 +158,109 @@ export function daprHomeOf(runtimePath: string | undefined, env: NodeJS.ProcessE
  */
 export function resolveRunFile(runFile: RunFile, baseDir: string, env: NodeJS.ProcessEnv = process.env): ResolvedApp[] {
   const common = runFile.common ?? {};
-  const commonPath = (p: string | undefined, field: string) =>
-    p ? existing(absolute(baseDir, p), `common.${field}`) : undefined;
-  const commonResources = [
-    ...(common.resourcesPaths ?? []),
-    ...(common.resourcesPath ? [common.resourcesPath] : []),
-  ].map((p) => existing(absolute(baseDir, p), 'common.resourcesPaths'));
-  const commonConfig = commonPath(common.configFilePath, 'configFilePath');
-  const commonRuntime = commonPath(common.runtimePath, 'runtimePath');
-
+  const commonPaths = resolveCommonPaths(common, baseDir);
   return runFile.apps.map((app, i) => {
-    const where = `apps[${i}]`;
-    const appDir = existing(absolute(baseDir, app.appDirPath), `${where}.appDirPath`);
-    const ownPath = (p: string | undefined, field: string) =>
-      p ? existing(absolute(appDir, p), `${where}.${field}`) : undefined;
-    const pick = <K extends keyof SharedFields>(k: K): SharedFields[K] => (isUnset(k, app[k]) ? common[k] : app[k]);
-
-    const runtimePath = ownPath(app.runtimePath, 'runtimePath') ?? commonRuntime;
-    const daprHome = daprHomeOf(runtimePath, env);
-    const ownResources = [...(app.resourcesPaths ?? []), ...(app.resourcesPath ? [app.resourcesPath] : [])].map((p) =>
-      existing(absolute(appDir, p), `${where}.resourcesPaths`),
-    );
-    const localResources = join(appDir, '.dapr', 'resources');
-    const localConfig = join(appDir, '.dapr', 'config.yaml');
-    const resourcesPaths = ownResources.length
-      ? ownResources
-      : existsSync(localResources)
-        ? [localResources]
-        : commonResources.length
-          ? commonResources
-          : [join(daprHome, 'components')];
-    const configFilePath =
-      ownPath(app.configFilePath, 'configFilePath') ??
-      (existsSync(localConfig) ? localConfig : (commonConfig ?? join(daprHome, 'config.yaml')));
-
+    const paths = resolveAppPaths(app, `apps[${i}]`, baseDir, commonPaths, env);
     return {
-      appID: app.appID ?? basename(appDir),
-      appDirPath: appDir,
-      command: app.command ?? [],
-      appPort: app.appPort ?? -1,
-      daprHTTPPort: app.daprHTTPPort ?? -1,
-      daprGRPCPort: app.daprGRPCPort ?? -1,
-      daprInternalGRPCPort: app.daprInternalGRPCPort ?? -1,
-      metricsPort: app.metricsPort ?? -1,
-      profilePort: app.profilePort ?? -1,
-      appChannelAddress: app.appChannelAddress ?? '',
-      unixDomainSocket: app.unixDomainSocket ?? '',
-      configFilePath,
-      resourcesPaths,
-      daprHome,
-      appProtocol: pick('appProtocol') ?? 'http',
-      apiListenAddresses: pick('apiListenAddresses') ?? '',
-      enableProfiling: pick('enableProfiling') ?? false,
-      logLevel: pick('logLevel') ?? '',
-      appMaxConcurrency: pick('appMaxConcurrency') ?? -1,
-      placementHostAddress: pick('placementHostAddress'),
-      schedulerHostAddress: pick('schedulerHostAddress'),
-      maxBodySize: pick('maxBodySize') ?? '4Mi',
-      readBufferSize: pick('readBufferSize') ?? '4Ki',
-      enableAppHealthCheck: pick('enableAppHealthCheck') ?? false,
-      appHealthCheckPath: pick('appHealthCheckPath') ?? '',
-      appHealthProbeInterval: pick('appHealthProbeInterval') ?? 0,
-      appHealthProbeTimeout: pick('appHealthProbeTimeout') ?? 0,
-      appHealthThreshold: pick('appHealthThreshold') ?? 0,
-      enableApiLogging: pick('enableApiLogging') ?? false,
-      env: { ...common.env, ...app.env },
-      appLogDestination: pick('appLogDestination') ?? 'fileAndConsole',
-      daprdLogDestination: pick('daprdLogDestination') ?? 'file',
+      appID: app.appID ?? basename(paths.appDirPath),
+      ...paths,
+      ...appOnlyFields(app),
+      ...sharedFieldsOf(app, common),
     };
   });
+}
+
+/** `common`'s paths, each checked to exist. */
+interface CommonPaths {
+  resources: string[];
+  config?: string;
+  runtime?: string;
+}
+
+/** `common`'s paths, resolved from the run file's folder. */
+function resolveCommonPaths(common: SharedFields, baseDir: string): CommonPaths {
+  const commonPath = (p: string | undefined, field: string) =>
+    p ? existing(absolute(baseDir, p), `common.${field}`) : undefined;
+  return {
+    resources: [...(common.resourcesPaths ?? []), ...(common.resourcesPath ? [common.resourcesPath] : [])].map((p) =>
+      existing(absolute(baseDir, p), 'common.resourcesPaths'),
+    ),
+    config: commonPath(common.configFilePath, 'configFilePath'),
+    runtime: commonPath(common.runtimePath, 'runtimePath'),
+  };
+}
+
+/**
+ * An app's folder and the paths resolved from it: its Dapr home, then its resources and configuration
+ * by the CLI's precedence (the app's field, its .dapr folder, `common`'s, the Dapr home's).
+ */
+function resolveAppPaths(
+  app: RunFileApp,
+  where: string,
+  baseDir: string,
+  common: CommonPaths,
+  env: NodeJS.ProcessEnv,
+): Pick<ResolvedApp, 'appDirPath' | 'daprHome' | 'resourcesPaths' | 'configFilePath'> {
+  const appDir = existing(absolute(baseDir, app.appDirPath), `${where}.appDirPath`);
+  const ownPath = (p: string | undefined, field: string) =>
+    p ? existing(absolute(appDir, p), `${where}.${field}`) : undefined;
+  const daprHome = daprHomeOf(ownPath(app.runtimePath, 'runtimePath') ?? common.runtime, env);
+  const ownResources = [...(app.resourcesPaths ?? []), ...(app.resourcesPath ? [app.resourcesPath] : [])].map((p) =>
+    existing(absolute(appDir, p), `${where}.resourcesPaths`),
+  );
+  const localResources = join(appDir, '.dapr', 'resources');
+  const localConfig = join(appDir, '.dapr', 'config.yaml');
+  const resourcesPaths = ownResources.length
+    ? ownResources
+    : existsSync(localResources)
+      ? [localResources]
+      : common.resources.length
+        ? common.resources
+        : [join(daprHome, 'components')];
+  const configFilePath =
+    ownPath(app.configFilePath, 'configFilePath') ??
+    (existsSync(localConfig) ? localConfig : (common.config ?? join(daprHome, 'config.yaml')));
+  return { appDirPath: appDir, daprHome, resourcesPaths, configFilePath };
+}
+
+/** The fields only an app sets (`common` has none of them), with the CLI's defaults. */
+function appOnlyFields(app: RunFileApp) {
+  return {
+    command: app.command ?? [],
+    appPort: app.appPort ?? -1,
+    daprHTTPPort: app.daprHTTPPort ?? -1,
+    daprGRPCPort: app.daprGRPCPort ?? -1,
+    daprInternalGRPCPort: app.daprInternalGRPCPort ?? -1,
+    metricsPort: app.metricsPort ?? -1,
+    profilePort: app.profilePort ?? -1,
+    appChannelAddress: app.appChannelAddress ?? '',
+    unixDomainSocket: app.unixDomainSocket ?? '',
+  };
+}
+
+/** The fields an app may leave to `common` (each taken from it when the app leaves it unset), with the CLI's defaults. */
+function sharedFieldsOf(app: RunFileApp, common: SharedFields) {
+  const pick = <K extends keyof SharedFields>(k: K): SharedFields[K] => (isUnset(k, app[k]) ? common[k] : app[k]);
+  return {
+    appProtocol: pick('appProtocol') ?? 'http',
+    apiListenAddresses: pick('apiListenAddresses') ?? '',
+    enableProfiling: pick('enableProfiling') ?? false,
+    logLevel: pick('logLevel') ?? '',
+    appMaxConcurrency: pick('appMaxConcurrency') ?? -1,
+    placementHostAddress: pick('placementHostAddress'),
+    schedulerHostAddress: pick('schedulerHostAddress'),
+    maxBodySize: pick('maxBodySize') ?? '4Mi',
+    readBufferSize: pick('readBufferSize') ?? '4Ki',
+    enableAppHealthCheck: pick('enableAppHealthCheck') ?? false,
+    appHealthCheckPath: pick('appHealthCheckPath') ?? '',
+    appHealthProbeInterval: pick('appHealthProbeInterval') ?? 0,
+    appHealthProbeTimeout: pick('appHealthProbeTimeout') ?? 0,
+    appHealthThreshold: pick('appHealthThreshold') ?? 0,
+    enableApiLogging: pick('enableApiLogging') ?? false,
+    env: { ...common.env, ...app.env },
+    appLogDestination: pick('appLogDestination') ?? 'fileAndConsole',
+    daprdLogDestination: pick('daprdLogDestination') ?? 'file',
+  };
 }
 
 /** Reads a run file (a path to it, or to the folder holding dapr.yaml) and resolves its apps. */

@@ -355,7 +355,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     for (const [i, app] of resolved.entries()) {
       if (o.ports !== 'free') await requireFreePorts(app);
       const daprd = daprdInvocation(app, cli);
-      if (o.sentryAddress) daprd.args = daprd.args.map((a) => (a === CLI_SENTRY_ADDRESS ? o.sentryAddress! : a));
+      const sentryAddress = o.sentryAddress;
+      if (sentryAddress) daprd.args = daprd.args.map((a) => (a === CLI_SENTRY_ADDRESS ? sentryAddress : a));
       const node = new AppNode(app, daprd, appInvocation(app, cli), logDir, !!o.echo, names[i], o.env?.DAPR_API_TOKEN);
       (nodes[app.appID as AppId] ??= []).push(node);
       node.launch();

@@ -1,6 +1,6 @@
 import type { Context } from './context';
 import type { RuleFn } from './rules';
-import { asArray, asObject, containersOf, Json, PodTemplate, Resource, str } from './model';
+import { asArray, asObject, containersOf, idOf, Json, PodTemplate, Resource, str } from './model';
 
 /** Sequelize's pool when DB_POOL_MAX is not set (common/src/config.ts). */
 const DEFAULT_APP_POOL = 10;
@@ -57,7 +57,7 @@ function connectionsPerPod(ctx: Context, pod: PodTemplate): { connections: numbe
       (!asArray(c.scopes).length || asArray(c.scopes).includes(appId)),
   );
   const bindingConns = bindings.map((b) => ({
-    name: b.metadata!.name!,
+    name: b.metadata.name,
     max: Number(
       asArray(asObject(b.spec).metadata)
         .map(asObject)
@@ -85,11 +85,12 @@ export const databaseConnections: RuleFn = (ctx) => {
   const pods = ctx.podTemplates
     .map((pod) => ({ pod, use: connectionsPerPod(ctx, pod) }))
     .filter((p): p is { pod: PodTemplate; use: { connections: number; how: string } } => p.use !== undefined);
-  if (pods.length === 0) return;
+  const [first] = pods;
+  if (!first) return;
   if (!settings) {
     ctx.report(
       'database-connections',
-      pods[0]!.pod.owner,
+      first.pod.owner,
       'no ConfigMap sets DB_SERVER_CONNECTIONS, the connections the database server accepts: the pools cannot be checked against it',
     );
     return;
@@ -107,7 +108,7 @@ export const databaseConnections: RuleFn = (ctx) => {
       'database-connections',
       settings,
       `the pods may open ${total} database connections, more than the server's ${limit} (DB_SERVER_CONNECTIONS): ${lines
-        .map((l) => `${l.owner.kind}/${l.owner.metadata!.name}: ${l.how} = ${l.total}`)
+        .map((l) => `${idOf(l.owner)}: ${l.how} = ${l.total}`)
         .join('; ')}`,
     );
 };

@@ -4,7 +4,8 @@ import {
   asObject,
   DeclaredSecret,
   idOf,
-  isObject,
+  isNamedResource,
+  NamedResource,
   PodTemplate,
   podTemplatesOf,
   Problem,
@@ -42,7 +43,7 @@ export interface DaprApp {
  */
 export class Context {
   readonly problems: Problem[] = [];
-  readonly docs: Resource[];
+  readonly docs: NamedResource[];
   readonly k8s: boolean;
   readonly usedSecrets = new Set<string>();
   private readonly sourceOf: Map<Resource, string | undefined>;
@@ -54,19 +55,11 @@ export class Context {
   ) {
     this.k8s = options.mode === 'kubernetes';
     this.sourceOf = new Map(items.map((i) => [i.resource, i.source]));
-    this.docs = items
-      .map((i) => i.resource)
-      .filter(
-        (r) =>
-          isObject(r) &&
-          typeof r.apiVersion === 'string' &&
-          typeof r.kind === 'string' &&
-          typeof r.metadata?.name === 'string',
-      );
+    this.docs = items.map((i) => i.resource).filter(isNamedResource);
     for (const s of options.declaredSecrets ?? [])
       this.declared.set(s.name, { keys: s.keys ? new Set(s.keys) : undefined });
     for (const s of this.ofKind('Secret'))
-      this.declared.set(s.metadata!.name!, {
+      this.declared.set(s.metadata.name, {
         keys: new Set([...Object.keys(asObject(s.data)), ...Object.keys(asObject(s.stringData))]),
       });
   }
@@ -76,12 +69,12 @@ export class Context {
     this.problems.push({ rule, resource: idOf(r), message, ...(path ? { path } : {}), ...(source ? { source } : {}) });
   }
 
-  ofKind(kind: string): Resource[] {
+  ofKind(kind: string): NamedResource[] {
     return this.docs.filter((r) => r.kind === kind);
   }
 
   /** A resource by kind and name, in `namespace` on Kubernetes. */
-  named(kind: string, name: string | undefined, namespace?: string): Resource | undefined {
+  named(kind: string, name: string | undefined, namespace?: string): NamedResource | undefined {
     return this.docs.find(
       (r) =>
         r.kind === kind &&
@@ -95,11 +88,11 @@ export class Context {
     return !this.k8s || a.metadata?.namespace === b.metadata?.namespace;
   }
 
-  get components(): Resource[] {
+  get components(): NamedResource[] {
     return this.docs.filter((r) => r.kind === 'Component' && r.apiVersion?.startsWith('dapr.io/'));
   }
 
-  ofDaprKind(kind: string): Resource[] {
+  ofDaprKind(kind: string): NamedResource[] {
     return this.docs.filter((r) => r.kind === kind && r.apiVersion?.startsWith('dapr.io/'));
   }
 
@@ -112,7 +105,7 @@ export class Context {
     return new Map(
       this.components
         .filter((c) => this.componentType(c).startsWith('secretstores.'))
-        .map((c) => [c.metadata!.name!, this.componentType(c)]),
+        .map((c) => [c.metadata.name, this.componentType(c)]),
     );
   }
 

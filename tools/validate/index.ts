@@ -1,9 +1,16 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { localSecrets } from '../stack/local-state';
-import { readRunFile, resolveRunFile } from '../stack/run-file';
-import { Broker, BROKERS, SQL_ENGINES, SqlEngine, withVariants } from '../stack/variants';
+import {
+  Broker,
+  BROKERS,
+  localSecrets,
+  readRunFile,
+  resolveRunFile,
+  SQL_ENGINES,
+  SqlEngine,
+  withVariants,
+} from '../stack';
 import { daprFacts } from './dapr-facts';
 import {
   findRepoRoot,
@@ -122,7 +129,8 @@ export function validateResourcesFolder(
 export function kustomizationKind(dir: string): string {
   const file = ['kustomization.yaml', 'kustomization.yml', 'Kustomization']
     .map((f) => join(dir, f))
-    .find((f) => existsSync(f))!;
+    .find((f) => existsSync(f));
+  if (!file) throw new Error(`${dir} has no kustomization file`);
   return (parse(readFileSync(file, 'utf8')) as { kind?: string } | null)?.kind ?? 'Kustomization';
 }
 

@@ -14,7 +14,8 @@ export const isKustomization = (dir: string) => KUSTOMIZATION_FILES.some((f) => 
 export function parseYamlDocuments(text: string, source: string): SourcedResource[] {
   const out: SourcedResource[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length) throw new Error(`${source}: ${doc.errors[0]!.message}`);
+    const [error] = doc.errors;
+    if (error) throw new Error(`${source}: ${error.message}`);
     const value = doc.toJS() as Resource | null;
     if (value !== null && value !== undefined) out.push({ resource: value, source });
   }

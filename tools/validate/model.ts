@@ -69,6 +69,20 @@ export const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 export const asObject = (v: unknown): Json => (isObject(v) ? v : {});
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** A resource the rules check: one with an apiVersion, a kind and a name (the Context keeps only those). */
+export interface NamedResource extends Resource {
+  apiVersion: string;
+  kind: string;
+  metadata: NonNullable<Resource['metadata']> & { name: string };
+}
+
+export const isNamedResource = (r: unknown): r is NamedResource =>
+  isObject(r) &&
+  typeof r.apiVersion === 'string' &&
+  typeof r.kind === 'string' &&
+  isObject(r.metadata) &&
+  typeof r.metadata.name === 'string';
+
 export interface PodTemplate {
   owner: Resource;
   /** Path of the pod template inside the owner, e.g. /spec/template. */

@@ -2,12 +2,13 @@ import { DEFAULT_PLAN_OPTIONS, isoDurationSeconds } from '../asb/provision';
 import { databaseConnections } from './capacity';
 import { checkAnnotationValue, closest } from './dapr-annotations';
 import type { ComponentSpec, MetadataField, RetryHorizon } from './dapr-facts';
-import type { Context } from './context';
+import type { Context, DaprApp } from './context';
 import {
   asArray,
   asObject,
   containersOf,
   idOf,
+  isNamedResource,
   isObject,
   Json,
   labelsMatch,
@@ -72,7 +73,7 @@ const scalar = (v: unknown): string => (typeof v === 'object' && v !== null ? JS
 export const documentShape: RuleFn = (ctx) => {
   const seen = new Set<string>();
   for (const { resource: r } of ctx.items) {
-    if (!ctx.docs.includes(r)) {
+    if (!isNamedResource(r)) {
       ctx.report(
         'document',
         isObject(r) ? r : {},
@@ -80,22 +81,18 @@ export const documentShape: RuleFn = (ctx) => {
       );
       continue;
     }
-    const key = `${r.apiVersion!.split('/')[0]}/${r.kind}/${r.metadata!.namespace ?? ''}/${r.metadata!.name}`;
-    if (seen.has(key))
-      ctx.report(
-        'duplicate',
-        r,
-        `declared twice${r.metadata!.namespace ? ` in namespace ${r.metadata!.namespace}` : ''}`,
-      );
+    const { namespace, name } = r.metadata;
+    const key = `${r.apiVersion.split('/')[0]}/${r.kind}/${namespace ?? ''}/${name}`;
+    if (seen.has(key)) ctx.report('duplicate', r, `declared twice${namespace ? ` in namespace ${namespace}` : ''}`);
     seen.add(key);
   }
 };
 
 export const namespaces: RuleFn = (ctx) => {
   if (!ctx.k8s) return;
-  const declared = new Set(ctx.ofKind('Namespace').map((r) => r.metadata!.name!));
+  const declared = new Set(ctx.ofKind('Namespace').map((r) => r.metadata.name));
   for (const r of ctx.docs) {
-    if (CLUSTER_SCOPED.has(r.kind!)) continue;
+    if (CLUSTER_SCOPED.has(r.kind)) continue;
     const ns = r.metadata?.namespace;
     if (!ns)
       ctx.report('namespace', r, 'has no namespace: it would land in whatever namespace the kubectl context points at');
@@ -332,7 +329,7 @@ function acceptedFields(spec: ComponentSpec, type: string): Map<string, Metadata
     // A field may be required in one profile and optional in another: merge "sensitive" only.
     allowed.set(f.name, { ...f, sensitive: f.sensitive === true || allowed.get(f.name)?.sensitive === true });
   }
-  for (const n of RUNTIME_METADATA[type.split('.')[0]!] ?? []) if (!allowed.has(n)) allowed.set(n, { name: n });
+  for (const n of RUNTIME_METADATA[type.split('.')[0] ?? ''] ?? []) if (!allowed.has(n)) allowed.set(n, { name: n });
   return allowed;
 }
 
@@ -357,8 +354,8 @@ function checkRequired(ctx: Context, c: Resource, spec: ComponentSpec, type: str
     used: p.fields.filter((f) => names.has(f.name)).length,
     missing: missingIn(p),
   }));
-  scored.sort((a, b) => b.used - a.used || a.missing.length - b.missing.length);
-  const best = scored[0]!;
+  const [best] = scored.sort((a, b) => b.used - a.used || a.missing.length - b.missing.length);
+  if (!best) return;
   ctx.report(
     'component-metadata-required',
     c,
@@ -388,74 +385,108 @@ function checkSecretRef(ctx: Context, c: Resource, ref: Json, name: string, path
 /** Each component is a type of the pinned components-contrib, and its metadata is what that type reads. */
 export const componentMetadata: RuleFn = (ctx) => {
   for (const c of ctx.components) {
-    const spec = asObject(c.spec);
     const type = ctx.componentType(c);
-    const version = str(spec.version) ?? '';
-    const declared = ctx.options.facts.component(type, version);
-    if (!declared) {
-      const versions = ctx.options.facts.componentVersions(type);
-      ctx.report(
-        'component-type',
-        c,
-        versions.length
-          ? `${type} has no version ${version} (known: ${versions.join(', ')})`
-          : `unknown component type ${type}: components-contrib declares no metadata for it`,
-        '/spec/type',
-      );
-    }
-    const store = str(asObject(c.auth).secretStore);
-    if (store !== undefined && !ctx.secretStores.has(store) && !(ctx.k8s && store === 'kubernetes')) {
-      ctx.report('secret-store', c, `auth.secretStore "${store}" names no secret store component`, '/auth/secretStore');
-    }
-    const allowed = declared ? acceptedFields(declared, type) : new Map<string, MetadataField>();
+    const declared = declaredType(ctx, c, type);
+    checkSecretStoreName(ctx, c);
+    const accepted = declared && acceptedFields(declared, type);
     const names = new Set<string>();
-    asArray(spec.metadata)
+    asArray(asObject(c.spec).metadata)
       .map(asObject)
       .forEach((e, i) => {
         const path = `/spec/metadata/${i}`;
         const name = str(e.name) ?? '';
         if (names.has(name)) ctx.report('component-metadata', c, `metadata "${name}" is given twice`, path);
         names.add(name);
-        const sources = ['value', 'secretKeyRef', 'envRef'].filter((k) => e[k] !== undefined);
-        if (sources.length !== 1)
-          ctx.report(
-            'component-metadata',
-            c,
-            `metadata "${name}" needs exactly one of value, secretKeyRef, envRef (has ${sources.join(', ') || 'none'})`,
-            path,
-          );
-        const field = allowed.get(name);
-        if (declared && !field) {
-          const hint = closest(name, allowed.keys());
-          ctx.report(
-            'component-metadata',
-            c,
-            `unknown metadata "${name}" for ${type}${hint ? ` (did you mean "${hint}"?)` : ''}: daprd would ignore it`,
-            path,
-          );
-        }
-        if (isObject(e.secretKeyRef)) checkSecretRef(ctx, c, e.secretKeyRef, name, path);
-        if (e.value === undefined || e.value === null || e.value === '') return;
-        const value = scalar(e.value);
-        // A field the type marks sensitive that is a secret by name (password, key, token...) must come from a
-        // secret store. Sensitive fields that merely may hold one (url, connectionString) pass when the value
-        // holds none: the credential patterns catch user:password@, password=, SharedAccessKey=... Fields
-        // named like a secret count whatever the type declares (bindings.postgres does not mark its password
-        // sensitive); paths to a key or certificate file are not secrets.
-        if (field?.sensitive ? SECRET_NAME.test(name) : SENSITIVE_NAME.test(name) && !/(File|Path)$/i.test(name)) {
-          ctx.report(
-            'plaintext-credential',
-            c,
-            `metadata "${name}" is a credential given as a plain value: use secretKeyRef`,
-            path,
-          );
-        }
-        const bad = field && checkFieldValue(field, value);
-        if (bad) ctx.report('component-metadata-value', c, `metadata "${name}": "${value}" ${bad}`, path);
+        checkMetadataEntry(ctx, c, e, path, { type, accepted });
       });
     if (declared) checkRequired(ctx, c, declared, type, names);
   }
 };
+
+/** What components-contrib declares for the component's type and version; reported when it declares nothing. */
+function declaredType(ctx: Context, c: Resource, type: string): ComponentSpec | undefined {
+  const version = str(asObject(c.spec).version) ?? '';
+  const declared = ctx.options.facts.component(type, version);
+  if (!declared) {
+    const versions = ctx.options.facts.componentVersions(type);
+    ctx.report(
+      'component-type',
+      c,
+      versions.length
+        ? `${type} has no version ${version} (known: ${versions.join(', ')})`
+        : `unknown component type ${type}: components-contrib declares no metadata for it`,
+      '/spec/type',
+    );
+  }
+  return declared;
+}
+
+/** auth.secretStore, when given, names a secret store component (or Kubernetes', there). */
+function checkSecretStoreName(ctx: Context, c: Resource): void {
+  const store = str(asObject(c.auth).secretStore);
+  if (store !== undefined && !ctx.secretStores.has(store) && !(ctx.k8s && store === 'kubernetes')) {
+    ctx.report('secret-store', c, `auth.secretStore "${store}" names no secret store component`, '/auth/secretStore');
+  }
+}
+
+/**
+ * One metadata entry: exactly one source, a name the type reads (`accepted`: undefined for a type
+ * components-contrib does not declare), a secret reference that resolves, a value that fits.
+ */
+function checkMetadataEntry(
+  ctx: Context,
+  c: Resource,
+  e: Json,
+  path: string,
+  { type, accepted }: { type: string; accepted: Map<string, MetadataField> | undefined },
+): void {
+  const name = str(e.name) ?? '';
+  const sources = ['value', 'secretKeyRef', 'envRef'].filter((k) => e[k] !== undefined);
+  if (sources.length !== 1)
+    ctx.report(
+      'component-metadata',
+      c,
+      `metadata "${name}" needs exactly one of value, secretKeyRef, envRef (has ${sources.join(', ') || 'none'})`,
+      path,
+    );
+  const field = accepted?.get(name);
+  if (accepted && !field) {
+    const hint = closest(name, accepted.keys());
+    ctx.report(
+      'component-metadata',
+      c,
+      `unknown metadata "${name}" for ${type}${hint ? ` (did you mean "${hint}"?)` : ''}: daprd would ignore it`,
+      path,
+    );
+  }
+  if (isObject(e.secretKeyRef)) checkSecretRef(ctx, c, e.secretKeyRef, name, path);
+  if (e.value === undefined || e.value === null || e.value === '') return;
+  checkMetadataValue(ctx, c, { name, field, value: scalar(e.value) }, path);
+}
+
+/** A plain metadata value: no credential, and of the field's type. */
+function checkMetadataValue(
+  ctx: Context,
+  c: Resource,
+  { name, field, value }: { name: string; field: MetadataField | undefined; value: string },
+  path: string,
+): void {
+  // A field the type marks sensitive that is a secret by name (password, key, token...) must come from a
+  // secret store. Sensitive fields that merely may hold one (url, connectionString) pass when the value
+  // holds none: the credential patterns catch user:password@, password=, SharedAccessKey=... Fields
+  // named like a secret count whatever the type declares (bindings.postgres does not mark its password
+  // sensitive); paths to a key or certificate file are not secrets.
+  if (field?.sensitive ? SECRET_NAME.test(name) : SENSITIVE_NAME.test(name) && !/(File|Path)$/i.test(name)) {
+    ctx.report(
+      'plaintext-credential',
+      c,
+      `metadata "${name}" is a credential given as a plain value: use secretKeyRef`,
+      path,
+    );
+  }
+  const bad = field && checkFieldValue(field, value);
+  if (bad) ctx.report('component-metadata-value', c, `metadata "${name}": "${value}" ${bad}`, path);
+}
 
 /**
  * With Azure workload identity, Dapr's Azure components sign in as the identity the pod was given
@@ -496,71 +527,78 @@ export const scopes: RuleFn = (ctx) => {
 
 /** Access control names apps that exist, in their namespace, with valid actions and verbs; secret scopes name stores. */
 export const configurations: RuleFn = (ctx) => {
-  const apps = new Map(ctx.daprApps.map((a) => [a.appId, a]));
-  const ids = ctx.appIds;
+  const known: KnownApps = { ids: ctx.appIds, apps: new Map(ctx.daprApps.map((a) => [a.appId, a])) };
   for (const conf of ctx.ofDaprKind('Configuration')) {
     const spec = asObject(conf.spec);
     const acl = asObject(spec.accessControl);
-    const checkAction = (v: unknown, path: string) => {
-      if (v !== undefined && v !== 'allow' && v !== 'deny')
-        ctx.report('access-control', conf, `action "${scalar(v)}" must be allow or deny`, path);
-    };
-    checkAction(acl.defaultAction, '/spec/accessControl/defaultAction');
-    asArray(acl.policies).forEach((p, i) => {
-      const policy = asObject(p);
-      const path = `/spec/accessControl/policies/${i}`;
-      const appId = str(policy.appId) ?? '';
-      if (!ids.has(appId))
-        ctx.report(
-          'access-control',
-          conf,
-          `policy for app id "${appId}", which is no Dapr app here (known: ${[...ids].join(', ') || 'none'})`,
-          path,
-        );
-      const app = apps.get(appId);
-      if (ctx.k8s && app && (str(policy.namespace) ?? 'default') !== (app.namespace ?? 'default')) {
-        ctx.report(
-          'access-control',
-          conf,
-          `policy for "${appId}" says namespace "${str(policy.namespace) ?? '(default)'}" but the app runs in "${app.namespace}"`,
-          path,
-        );
-      }
-      checkAction(policy.defaultAction, `${path}/defaultAction`);
-      asArray(policy.operations).forEach((o, j) => {
-        const op = asObject(o);
-        checkAction(op.action, `${path}/operations/${j}/action`);
-        if (typeof op.name === 'string' && !op.name.startsWith('/'))
-          ctx.report(
-            'access-control',
-            conf,
-            `operation "${op.name}" must start with /`,
-            `${path}/operations/${j}/name`,
-          );
-        for (const verb of asArray(op.httpVerb)) {
-          if (!HTTP_VERBS.has(String(verb)))
-            ctx.report(
-              'access-control',
-              conf,
-              `httpVerb "${String(verb)}" is not an HTTP method`,
-              `${path}/operations/${j}/httpVerb`,
-            );
-        }
-      });
-    });
-    asArray(asObject(spec.secrets).scopes).forEach((s, i) => {
-      const storeName = str(asObject(s).storeName) ?? '';
-      if (!ctx.secretStores.has(storeName) && !(ctx.k8s && storeName === 'kubernetes')) {
-        ctx.report(
-          'secret-store',
-          conf,
-          `secret scope for store "${storeName}", which is not declared`,
-          `/spec/secrets/scopes/${i}`,
-        );
-      }
-    });
+    checkAction(ctx, conf, acl.defaultAction, '/spec/accessControl/defaultAction');
+    asArray(acl.policies).forEach((p, i) =>
+      checkAccessPolicy(ctx, conf, asObject(p), `/spec/accessControl/policies/${i}`, known),
+    );
+    checkSecretScopes(ctx, conf, asObject(spec.secrets));
   }
 };
+
+/** The app ids there are, and the Dapr apps of the documents by id. */
+interface KnownApps {
+  ids: Set<string>;
+  apps: Map<string, DaprApp>;
+}
+
+/** An access-control action is allow or deny, or left out. */
+function checkAction(ctx: Context, conf: Resource, v: unknown, path: string): void {
+  if (v !== undefined && v !== 'allow' && v !== 'deny')
+    ctx.report('access-control', conf, `action "${scalar(v)}" must be allow or deny`, path);
+}
+
+/** One access-control policy: for an app that exists, in the app's namespace, with valid actions and operations. */
+function checkAccessPolicy(ctx: Context, conf: Resource, policy: Json, path: string, known: KnownApps): void {
+  const appId = str(policy.appId) ?? '';
+  if (!known.ids.has(appId))
+    ctx.report(
+      'access-control',
+      conf,
+      `policy for app id "${appId}", which is no Dapr app here (known: ${[...known.ids].join(', ') || 'none'})`,
+      path,
+    );
+  const app = known.apps.get(appId);
+  if (ctx.k8s && app && (str(policy.namespace) ?? 'default') !== (app.namespace ?? 'default')) {
+    ctx.report(
+      'access-control',
+      conf,
+      `policy for "${appId}" says namespace "${str(policy.namespace) ?? '(default)'}" but the app runs in "${app.namespace}"`,
+      path,
+    );
+  }
+  checkAction(ctx, conf, policy.defaultAction, `${path}/defaultAction`);
+  asArray(policy.operations).forEach((o, j) => checkOperation(ctx, conf, asObject(o), `${path}/operations/${j}`));
+}
+
+/** An operation of a policy: a path, an action and HTTP methods. */
+function checkOperation(ctx: Context, conf: Resource, op: Json, path: string): void {
+  checkAction(ctx, conf, op.action, `${path}/action`);
+  if (typeof op.name === 'string' && !op.name.startsWith('/'))
+    ctx.report('access-control', conf, `operation "${op.name}" must start with /`, `${path}/name`);
+  for (const verb of asArray(op.httpVerb)) {
+    if (!HTTP_VERBS.has(String(verb)))
+      ctx.report('access-control', conf, `httpVerb "${String(verb)}" is not an HTTP method`, `${path}/httpVerb`);
+  }
+}
+
+/** Each secret scope names a secret store that is declared (or Kubernetes', there). */
+function checkSecretScopes(ctx: Context, conf: Resource, secrets: Json): void {
+  asArray(secrets.scopes).forEach((s, i) => {
+    const storeName = str(asObject(s).storeName) ?? '';
+    if (!ctx.secretStores.has(storeName) && !(ctx.k8s && storeName === 'kubernetes')) {
+      ctx.report(
+        'secret-store',
+        conf,
+        `secret scope for store "${storeName}", which is not declared`,
+        `/spec/secrets/scopes/${i}`,
+      );
+    }
+  });
+}
 
 /** A subscription's pub/sub exists and serves its apps; its routes are paths; its dead letters do not loop. */
 export const subscriptions: RuleFn = (ctx) => {
@@ -616,7 +654,7 @@ export const subscriptions: RuleFn = (ctx) => {
 export const deliveryRetriesNeverStop: RuleFn = (ctx) => {
   for (const sub of ctx.ofDaprKind('Subscription')) {
     const pubsubName = str(asObject(sub.spec).pubsubname);
-    if (!ctx.components.some((c) => c.metadata?.name === pubsubName && ctx.together(c, sub))) continue;
+    if (!pubsubName || !ctx.components.some((c) => c.metadata.name === pubsubName && ctx.together(c, sub))) continue;
     const scopes = asArray(sub.scopes).filter((s): s is string => typeof s === 'string');
     for (const app of scopes.length ? scopes : [...ctx.appIds]) {
       const resiliencies = ctx
@@ -624,9 +662,11 @@ export const deliveryRetriesNeverStop: RuleFn = (ctx) => {
         .filter((r) => ctx.together(r, sub) && (!asArray(r.scopes).length || asArray(r.scopes).includes(app)));
       const horizons = ctx.options.facts.retryHorizons({
         resiliencies,
-        components: [{ name: pubsubName!, category: 'Pubsub' }],
+        components: [{ name: pubsubName, category: 'Pubsub' }],
       });
-      const ending = howRetriesEnd(horizons[pubsubName!]!.inbound);
+      const horizon = horizons[pubsubName];
+      if (!horizon) throw new Error(`daprd's retry horizons name no component ${pubsubName}`);
+      const ending = howRetriesEnd(horizon.inbound);
       if (ending)
         ctx.report(
           'delivery',
@@ -658,7 +698,7 @@ export const serviceBusBulkOutlastsTtl: RuleFn = (ctx) => {
       ctx.report(
         'delivery',
         pubsub,
-        `handlerTimeoutInSec ${value === undefined ? '(unset: 60)' : scalar(value)} ends subscription ${sub.metadata!.name}'s bulk deliveries, retries included, in the dead-letter topic: at least the subscription's message time to live (${DEFAULT_PLAN_OPTIONS.messageTimeToLive}, ${ttl} s) keeps a batch in delivery as long as the events behind it may wait`,
+        `handlerTimeoutInSec ${value === undefined ? '(unset: 60)' : scalar(value)} ends subscription ${sub.metadata.name}'s bulk deliveries, retries included, in the dead-letter topic: at least the subscription's message time to live (${DEFAULT_PLAN_OPTIONS.messageTimeToLive}, ${ttl} s) keeps a batch in delivery as long as the events behind it may wait`,
         '/spec/metadata',
       );
   }

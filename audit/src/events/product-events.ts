@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AuditRow } from '../sinks/sink';
+import type { AuditRow } from '../sinks/audit-sink';
 
 /**
  * The catalog's product events as this service accepts them (see catalog/src/events). Unknown extra

@@ -13,3 +13,4 @@ export function initModels(sequelize: Sequelize): AuditModels {
 
 export { AuditLog, DeadLetter };
 export type { AuditLogDto } from './audit-log';
+export type { DeadLetterDto } from './dead-letter';

@@ -1,28 +1,36 @@
-import { Router } from 'express';
-import { linkNextPage, methodNotAllowed, notFound, paginationFields, parseId, validate } from '@portable-dapr/common';
+import { RequestHandler, Router } from 'express';
+import { IdParams, linkNextPage, methodNotAllowed, paginationFields, parseId, validate } from '@portable-dapr/common';
 import { z } from 'zod';
-import type { AuditModels } from '../models';
+import type { DeadLetters } from '../use-cases/dead-letters';
+
+const pageQuery = (maxPage: number) => z.strictObject(paginationFields(maxPage));
+
+export interface DeadLettersDeps {
+  deadLetters: DeadLetters;
+  maxPageSize: number;
+}
 
 /** Read-only view of the dead letters: poison events are kept and visible, never silently discarded. */
-export function deadLettersRouter({ models, maxPageSize }: { models: AuditModels; maxPageSize: number }): Router {
+export function deadLettersRouter({ deadLetters, maxPageSize }: DeadLettersDeps): Router {
   const router = Router();
-  const query = z.strictObject(paginationFields(maxPageSize));
-
-  router.get('/', async (req, res) => {
-    const page = validate(query, req.query, 'query');
-    const rows = await models.DeadLetter.findAll({ order: [['id', 'ASC']], limit: page.limit, offset: page.offset });
-    linkNextPage(req, res, page, rows.length);
-    res.json(rows.map((r) => r.toDto()));
-  });
-
-  router.get('/:id', async (req, res) => {
-    const id = parseId(req.params.id);
-    const row = await models.DeadLetter.findByPk(id);
-    if (!row) throw notFound(`dead letter ${id} does not exist`);
-    res.json(row.toDto());
-  });
-
+  router.get('/', listDeadLetters(deadLetters, pageQuery(maxPageSize)));
+  router.get('/:id', getDeadLetter(deadLetters));
   router.all('/', methodNotAllowed(['GET']));
   router.all('/:id', methodNotAllowed(['GET']));
   return router;
+}
+
+function listDeadLetters(deadLetters: DeadLetters, query: ReturnType<typeof pageQuery>): RequestHandler {
+  return async (req, res) => {
+    const page = validate(query, req.query, 'query');
+    const rows = await deadLetters.list(page);
+    linkNextPage(req, res, page, rows.length);
+    res.json(rows);
+  };
+}
+
+function getDeadLetter(deadLetters: DeadLetters): RequestHandler<IdParams> {
+  return async (req, res) => {
+    res.json(await deadLetters.get(parseId(req.params.id)));
+  };
 }

@@ -1,14 +1,21 @@
 import express from 'express';
 import pino from 'pino';
 import request from 'supertest';
-import type { DeadLetterConsumer, ProductEventConsumer } from '../events/consumer';
-import { eventsRouter, PRODUCT_EVENTS_ROUTE } from './subscriptions';
+import type { DeadLetterConsumer } from '../use-cases/dead-letter-consumer';
+import type { ProductEventConsumer } from '../use-cases/product-event-consumer';
+import { PRODUCT_EVENTS_ROUTE, subscriptionsRouter } from './subscriptions';
 
 const logger = pino({ level: 'silent' });
 const appWith = (consume: ProductEventConsumer['consume']) =>
   express()
     .use(express.json())
-    .use(eventsRouter({ consume } as ProductEventConsumer, {} as DeadLetterConsumer, logger));
+    .use(
+      subscriptionsRouter({
+        productEventConsumer: { consume } as ProductEventConsumer,
+        deadLetterConsumer: {} as DeadLetterConsumer,
+        logger,
+      }),
+    );
 
 describe('the bulk delivery route', () => {
   const entries = [{ entryId: 'a', event: {} }, { event: {} }];

@@ -1,5 +1,5 @@
 import type { DaprClient } from '@dapr/dapr';
-import { AuditRow, AuditSink, DeadLetterRow, SinkError } from './sink';
+import { AuditRow, AuditSink, DeadLetterRow, SinkError } from './audit-sink';
 import { isDataErrorMessage } from './data-errors';
 import { BindingEngine, insertAuditLogs, insertDeadLetter, Statement } from './sql';
 

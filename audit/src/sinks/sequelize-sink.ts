@@ -2,7 +2,7 @@ import { UniqueConstraintError } from 'sequelize';
 import { isDataError } from './data-errors';
 
 import type { AuditModels } from '../models';
-import { AuditRow, AuditSink, DeadLetterRow, SinkError } from './sink';
+import { AuditRow, AuditSink, DeadLetterRow, SinkError } from './audit-sink';
 
 /**
  * Writes straight through Sequelize, for databases Dapr has no SQL binding for (Azure SQL). Idempotent
@@ -17,7 +17,9 @@ export class SequelizeSink implements AuditSink {
   private readonly duplicates: 'do-nothing' | 'no-op-update' | 'row-by-row';
 
   constructor(private readonly models: AuditModels) {
-    const dialect = models.AuditLog.sequelize!.getDialect();
+    const sequelize = models.AuditLog.sequelize;
+    if (!sequelize) throw new Error('SequelizeSink needs initialised models (initModels)');
+    const dialect = sequelize.getDialect();
     this.duplicates =
       dialect === 'mssql' ? 'row-by-row' : dialect === 'mysql' || dialect === 'mariadb' ? 'no-op-update' : 'do-nothing';
   }

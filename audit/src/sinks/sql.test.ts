@@ -1,3 +1,4 @@
+import { must } from '../../../test/support/must';
 import { insertAuditLogs, insertDeadLetter, sqlTimestamp } from './sql';
 
 const row = (id: string) => ({
@@ -10,16 +11,20 @@ const row = (id: string) => ({
   payload: '{"a":1}',
 });
 
+/** The first statement of a batch (the only one, short of the size limit). */
+const firstStatement = (...args: Parameters<typeof insertAuditLogs>) =>
+  must(insertAuditLogs(...args)[0], 'an INSERT statement');
+
 describe('binding statements', () => {
   it('sends a batch as one JSON parameter under a statement text that does not grow with the batch', () => {
     for (const engine of ['postgresql', 'mysql'] as const) {
-      const [one] = insertAuditLogs(engine, [row('a')]);
-      const [many] = insertAuditLogs(
+      const one = firstStatement(engine, [row('a')]);
+      const many = firstStatement(
         engine,
         Array.from({ length: 500 }, (_, i) => row(`e${i}`)),
       );
-      expect(many!.sql).toBe(one!.sql);
-      const json = many!.params.find((p) => typeof p === 'string' && p.startsWith('[')) as string;
+      expect(many.sql).toBe(one.sql);
+      const json = many.params.find((p) => typeof p === 'string' && p.startsWith('[')) as string;
       expect((JSON.parse(json) as { event_id: string }[]).map((r) => r.event_id)).toEqual(
         Array.from({ length: 500 }, (_, i) => `e${i}`),
       );
@@ -27,19 +32,19 @@ describe('binding statements', () => {
   });
 
   it('ignores only duplicate event ids, per engine', () => {
-    expect(insertAuditLogs('postgresql', [row('a')])[0]!.sql).toMatch(
+    expect(firstStatement('postgresql', [row('a')]).sql).toMatch(
       /json_to_recordset\(\$1::json\).* ON CONFLICT \(event_id\) DO NOTHING$/,
     );
-    expect(insertAuditLogs('mysql', [row('a')])[0]!.sql).toMatch(
+    expect(firstStatement('mysql', [row('a')]).sql).toMatch(
       /JSON_TABLE\(\?, .* ON DUPLICATE KEY UPDATE event_id = audit_logs\.event_id$/,
     );
   });
 
   it('formats each row for its engine and stamps the batch with one recording time', () => {
     const at = new Date('2030-01-01T00:00:00.000Z');
-    const [pg] = insertAuditLogs('postgresql', [row('a')], at);
-    expect(pg!.params[1]).toBe('2030-01-01T00:00:00.000Z');
-    expect(JSON.parse(pg!.params[0] as string)).toEqual([
+    const pg = firstStatement('postgresql', [row('a')], at);
+    expect(pg.params[1]).toBe('2030-01-01T00:00:00.000Z');
+    expect(JSON.parse(pg.params[0] as string)).toEqual([
       {
         event_id: 'a',
         event_type: 'product.created',
@@ -50,9 +55,9 @@ describe('binding statements', () => {
         payload: '{"a":1}',
       },
     ]);
-    const [my] = insertAuditLogs('mysql', [row('a')], at);
-    expect(my!.params[0]).toBe('2030-01-01 00:00:00.000');
-    expect((JSON.parse(my!.params[1] as string) as { time_stamp: string }[])[0]!.time_stamp).toBe(
+    const my = firstStatement('mysql', [row('a')], at);
+    expect(my.params[0]).toBe('2030-01-01 00:00:00.000');
+    expect((JSON.parse(my.params[1] as string) as { time_stamp: string }[])[0]?.time_stamp).toBe(
       '2026-01-02 03:04:05.678',
     );
   });

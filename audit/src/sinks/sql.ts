@@ -1,4 +1,4 @@
-import type { AuditRow, DeadLetterRow } from './sink';
+import type { AuditRow, DeadLetterRow } from './audit-sink';
 
 /**
  * Statements for the Dapr SQL output bindings, one text per engine: `bindings.postgresql` takes $n

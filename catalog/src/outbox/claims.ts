@@ -69,10 +69,11 @@ export class OutboxClaims {
           { publishedAt: claim.at, claimedBy: null, claimedUntil: null },
           { where: { seq: [...done] }, transaction },
         );
-      if (failed.size > 0) {
-        // One statement for the whole batch: the first error stands for all (they nearly always share a cause).
+      // One statement for the whole batch: the first error stands for all (they nearly always share a cause).
+      const [firstFailure] = outcome.failed;
+      if (firstFailure) {
         await this.outbox.update(
-          { attempts: literal('attempts + 1'), lastError: outcome.failed[0]!.error },
+          { attempts: literal('attempts + 1'), lastError: firstFailure.error },
           { where: { seq: [...failed], claimedBy: this.owner }, transaction },
         );
       }
@@ -94,7 +95,8 @@ export class OutboxClaims {
    * product that is not among the candidates (one another relay holds or is claiming, or one past the limit).
    */
   private async inProductOrder(candidates: OutboxEvent[], transaction: Transaction): Promise<OutboxEvent[]> {
-    const last = candidates[candidates.length - 1]!.seq;
+    const last = candidates.at(-1)?.seq;
+    if (last === undefined) return [];
     const pending = await this.outbox.findAll({
       attributes: ['seq', 'subjectId'],
       where: {

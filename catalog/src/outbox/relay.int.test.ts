@@ -5,7 +5,7 @@ import { migratedDatabasePerFile } from '../../../test/support/databases';
 import { waitUntil } from '../../../test/support/wait';
 import { migrations } from '../migrations';
 import { CatalogModels, initModels, OutboxEvent } from '../models';
-import { recordProductEvent } from '../product-changes';
+import { recordProductEvent } from '../use-cases/products';
 import type { EventPublisher, PublishOutcome } from './publisher';
 import { OutboxRelay } from './relay';
 

@@ -98,10 +98,10 @@ export class OutboxRelay {
       throw err;
     });
     await this.claims.settle(claim, outcome);
-    if (outcome.failed.length > 0) {
-      const [first] = outcome.failed;
+    const [first] = outcome.failed;
+    if (first) {
       this.logger.warn(
-        { failed: outcome.failed.length, error: first!.error, published: outcome.published.length },
+        { failed: outcome.failed.length, error: first.error, published: outcome.published.length },
         'publish failed; will retry',
       );
     }

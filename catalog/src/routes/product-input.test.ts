@@ -1,4 +1,5 @@
 import { fieldProblems } from '@portable-dapr/common';
+import { must } from '../../../test/support/must';
 import { createProductInput, PRICE_MAX, updateProductInput } from './product-input';
 
 const ok = { name: 'Pen', type: 'Office', price: 2.5 };
@@ -35,7 +36,7 @@ describe('product input', () => {
   ])('refuses %s', (_label, body, field, message) => {
     const result = createProductInput.safeParse(body);
     expect(result.success).toBe(false);
-    expect(fieldProblems(result.error!)).toContainEqual({ field, message });
+    expect(fieldProblems(must(result.error, 'a validation error'))).toContainEqual({ field, message });
   });
 
   it('refuses a non-integer id in an update', () => {

@@ -1,20 +1,18 @@
-import { Router } from 'express';
+import { RequestHandler, Router } from 'express';
 import {
   badRequest,
+  IdParams,
   linkNextPage,
   methodNotAllowed,
-  notFound,
   parseId,
   requireJsonBody,
   validate,
 } from '@portable-dapr/common';
-import type { CatalogModels } from '../models';
-import type { ProductChanges } from '../product-changes';
+import type { Products } from '../use-cases/products';
 import { createProductInput, pageQuery, updateProductInput } from './product-input';
 
 export interface ProductsDeps {
-  models: CatalogModels;
-  changes: ProductChanges;
+  products: Products;
   maxPageSize: number;
 }
 
@@ -22,31 +20,43 @@ export interface ProductsDeps {
  * The Products API, kept as the .NET CatalogAPI served it so existing clients keep working. A change is
  * answered once it and its event have committed, whatever the broker's state.
  */
-export function productsRouter({ models: { Product }, changes, maxPageSize }: ProductsDeps): Router {
+export function productsRouter({ products, maxPageSize }: ProductsDeps): Router {
   const router = Router();
-  const query = pageQuery(maxPageSize);
+  router.get('/', listProducts(products, pageQuery(maxPageSize)));
+  router.get('/:id', getProduct(products));
+  router.post('/', createProduct(products));
+  router.put('/:id', updateProduct(products));
+  router.delete('/:id', deleteProduct(products));
+  router.all('/', methodNotAllowed(['GET', 'POST']));
+  router.all('/:id', methodNotAllowed(['GET', 'PUT', 'DELETE']));
+  return router;
+}
 
-  router.get('/', async (req, res) => {
+function listProducts(products: Products, query: ReturnType<typeof pageQuery>): RequestHandler {
+  return async (req, res) => {
     const page = validate(query, req.query, 'query');
-    const products = await Product.findAll({ order: [['id', 'ASC']], limit: page.limit, offset: page.offset });
-    linkNextPage(req, res, page, products.length);
-    res.json(products.map((p) => p.toDto()));
-  });
+    const found = await products.list(page);
+    linkNextPage(req, res, page, found.length);
+    res.json(found);
+  };
+}
 
-  router.get('/:id', async (req, res) => {
-    const id = parseId(req.params.id);
-    const product = await Product.findByPk(id);
-    if (!product) throw notFound(`product ${id} does not exist`);
-    res.json(product.toDto());
-  });
+function getProduct(products: Products): RequestHandler<IdParams> {
+  return async (req, res) => {
+    res.json(await products.get(parseId(req.params.id)));
+  };
+}
 
-  router.post('/', async (req, res) => {
+function createProduct(products: Products): RequestHandler {
+  return async (req, res) => {
     const { name, type, price } = validate(createProductInput, requireJsonBody(req));
-    const product = await changes.create({ name, type, price });
-    res.status(201).location(`${req.baseUrl}/${product.id}`).json(product.toDto());
-  });
+    const product = await products.create({ name, type, price });
+    res.status(201).location(`${req.baseUrl}/${product.id}`).json(product);
+  };
+}
 
-  router.put('/:id', async (req, res) => {
+function updateProduct(products: Products): RequestHandler<IdParams> {
+  return async (req, res) => {
     const id = parseId(req.params.id);
     const { id: bodyId, name, type, price } = validate(updateProductInput, requireJsonBody(req));
     if (bodyId !== undefined && bodyId !== id) {
@@ -54,16 +64,13 @@ export function productsRouter({ models: { Product }, changes, maxPageSize }: Pr
         { field: 'id', message: 'must match the id in the path' },
       ]);
     }
-    await changes.update(id, { name, type, price });
+    await products.update(id, { name, type, price });
     res.status(204).end();
-  });
+  };
+}
 
-  router.delete('/:id', async (req, res) => {
-    const deleted = await changes.remove(parseId(req.params.id));
-    res.status(200).json(deleted.toDto());
-  });
-
-  router.all('/', methodNotAllowed(['GET', 'POST']));
-  router.all('/:id', methodNotAllowed(['GET', 'PUT', 'DELETE']));
-  return router;
+function deleteProduct(products: Products): RequestHandler<IdParams> {
+  return async (req, res) => {
+    res.status(200).json(await products.remove(parseId(req.params.id)));
+  };
 }

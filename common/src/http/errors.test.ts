@@ -29,7 +29,7 @@ describe('the error handler', () => {
     ] as const) {
       const { app } = appThrowing(Object.assign(new Error('refused'), { status }));
       const res = await request(app).get('/x');
-      expect([res.status, res.body.title]).toEqual([status, title]);
+      expect([res.status, (res.body as { title: string }).title]).toEqual([status, title]);
     }
   });
 
@@ -48,7 +48,7 @@ describe('the error handler', () => {
     const { app, lines } = appThrowing(new Error('boom'));
     const res = await request(app).get('/x');
     expect(res.status).toBe(500);
-    expect(res.body.detail).not.toContain('boom');
+    expect((res.body as { detail: string }).detail).not.toContain('boom');
     expect(lines.map((l) => l.msg)).toEqual(['unhandled error']);
   });
 });

@@ -7,3 +7,6 @@ export function parseId(raw: string | undefined, name = 'id'): number {
   }
   return Number(raw);
 }
+
+/** The params of a route on one item (`/:id`), for a handler written apart from its route. */
+export type IdParams = { id: string };

@@ -1,7 +1,7 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { inTransaction, notFound } from '@portable-dapr/common';
-import { productEvent, ProductEventType } from './events/product-events';
-import type { CatalogModels, Product, ProductDto } from './models';
+import { productEvent, ProductEventType } from '../events/product-events';
+import type { CatalogModels, Product, ProductDto } from '../models';
 
 export interface ProductFields {
   name: string;
@@ -9,42 +9,60 @@ export interface ProductFields {
   price: number;
 }
 
+/** Which products a list answers: `limit` of them, after the first `offset`, in id order. */
+export interface ProductPage {
+  limit: number;
+  offset: number;
+}
+
 /**
- * Every change to a product, each committed in one transaction with the event that tells the audit
- * service about it (the outbox row the relay publishes). Changes to one product are serialised by a row
- * lock, so their events are recorded in the order they commit.
+ * The products: every read, and every change, each change committed in one transaction with the event
+ * that tells the audit service about it (the outbox row the relay publishes). Changes to one product are
+ * serialised by a row lock, so their events are recorded in the order they commit.
  */
-export class ProductChanges {
+export class Products {
   constructor(
     private readonly sequelize: Sequelize,
     private readonly models: CatalogModels,
   ) {}
 
-  create(fields: ProductFields): Promise<Product> {
+  async list({ limit, offset }: ProductPage): Promise<ProductDto[]> {
+    const products = await this.models.Product.findAll({ order: [['id', 'ASC']], limit, offset });
+    return products.map((p) => p.toDto());
+  }
+
+  /** Throws a 404 problem when the product does not exist. */
+  async get(id: number): Promise<ProductDto> {
+    const product = await this.models.Product.findByPk(id);
+    if (!product) throw notFound(`product ${id} does not exist`);
+    return product.toDto();
+  }
+
+  create(fields: ProductFields): Promise<ProductDto> {
     return inTransaction(this.sequelize, async (transaction) => {
       const created = await this.models.Product.create(fields, { transaction });
       await this.record('product.created', created.toDto(), transaction);
-      return created;
+      return created.toDto();
     });
   }
 
   /** Throws a 404 problem when the product does not exist. */
-  update(id: number, fields: ProductFields): Promise<Product> {
+  update(id: number, fields: ProductFields): Promise<ProductDto> {
     return inTransaction(this.sequelize, async (transaction) => {
       const product = await this.lock(id, transaction);
       await product.update(fields, { transaction });
       await this.record('product.updated', product.toDto(), transaction);
-      return product;
+      return product.toDto();
     });
   }
 
   /** Throws a 404 problem when the product does not exist; answers the deleted product. */
-  remove(id: number): Promise<Product> {
+  remove(id: number): Promise<ProductDto> {
     return inTransaction(this.sequelize, async (transaction) => {
       const product = await this.lock(id, transaction);
       await product.destroy({ transaction });
       await this.record('product.deleted', product.toDto(), transaction);
-      return product;
+      return product.toDto();
     });
   }
 
