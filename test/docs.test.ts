@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import GithubSlugger from 'github-slugger';
@@ -6,7 +7,8 @@ import { auditEnvSchema } from '../audit/src/config';
 import { catalogEnvSchema } from '../catalog/src/config';
 
 /**
- * The README and docs/ against the code: every relative link and anchor resolves, every `npm run`
+ * The README and docs/ against the code: every relative link and anchor resolves, every repository path
+ * named in backticks (there and in code comments) exists, every `npm run`
  * script named exists, and the configuration table lists exactly the variables the services read.
  */
 const ROOT = resolve(__dirname, '..');
@@ -63,5 +65,60 @@ describe('the documentation', () => {
     // APP_PORT: the Dapr CLI's name for PORT, read in its place (parseEnv).
     const read_ = new Set([...Object.keys(catalogEnvSchema.shape), ...Object.keys(auditEnvSchema.shape), 'APP_PORT']);
     expect([...new Set(table)].sort()).toEqual([...read_].sort());
+  });
+});
+
+/** The repository's own top-level entries: a backticked text starting with one of them names a path in it. */
+const TOP_LEVEL = new Set(
+  execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.split('/')[0] ?? f),
+);
+
+/** What git ignores: made by a run (logs, builds), so not expected in a fresh clone. */
+function ignoredByGit(paths: string[]): Set<string> {
+  const r = spawnSync('git', ['check-ignore', '--no-index', '--stdin'], { cwd: ROOT, input: paths.join('\n') });
+  return new Set(r.stdout.toString().split('\n').filter(Boolean));
+}
+
+/**
+ * Backticked texts that look like a repository path (a top-level entry, no placeholder, glob or space)
+ * and that a clone holds (not something git ignores).
+ */
+function backtickedPaths(text: string): string[] {
+  const paths = [...text.matchAll(/`([^`\s]+)`/g)]
+    .map((m) => (m[1] ?? '').replace(/[:#].*$/, '').replace(/[.,;]$/, ''))
+    .filter((p) => TOP_LEVEL.has(p.split('/')[0] ?? p) && !/[<>*{}$[\]]/.test(p));
+  const ignored = ignoredByGit(paths);
+  return paths.filter((p) => !ignored.has(p));
+}
+
+/** The comment lines of a source file (// and /* * lines, # lines of YAML and shell). */
+const commentLines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => /^\s*(\/\/|\/?\*|#)/.test(l))
+    .join('\n');
+
+describe('paths named in backticks', () => {
+  const sources = execFileSync('git', ['ls-files', '*.ts', '*.yaml', '*.sh', '.ci/run', 'Dockerfile', '*.mjs'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter((f) => f && existsSync(join(ROOT, f)));
+
+  it.each(DOCS)('%s: every repository path it names exists', (file) => {
+    expect(backtickedPaths(read(file)).filter((p) => !existsSync(join(ROOT, p)))).toEqual([]);
+  });
+
+  it('code comments: every repository path they name exists', () => {
+    const missing = sources.flatMap((file) =>
+      backtickedPaths(commentLines(read(file)))
+        .filter((p) => !existsSync(join(ROOT, p)))
+        .map((p) => `${file}: ${p}`),
+    );
+    expect(missing).toEqual([]);
   });
 });

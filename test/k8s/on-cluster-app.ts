@@ -202,9 +202,21 @@ export function describeLocalApp(client: () => ClusterNode): void {
         120_000,
       );
       expect(summarize(entries)).toEqual(summarize(expected));
+      // mTLS: the control plane's Configuration turns it on, and each sidecar holds a workload
+      // certificate from sentry (the identity the other sidecar checks).
+      const mtls = await node().kubectlOk([
+        'get',
+        'configurations.dapr.io',
+        'daprsystem',
+        '-n',
+        'dapr-system',
+        '-o',
+        'jsonpath={.spec.mtls.enabled}',
+      ]);
+      expect(mtls).toBe('true');
       const auditPod = must((await pods('audit'))[0], 'an audit pod');
       const log = await node().kubectlOk(['logs', '-n', APP_NAMESPACE, auditPod.metadata.name, '-c', 'daprd']);
-      expect(log).toContain('mTLS enabled');
+      expect(log).toContain('Starting workload identity expiry watcher');
     });
 
     it("holds the apps' access control across pods: catalog may read the audit log, may not write it", async () => {
@@ -259,6 +271,7 @@ export function describeLocalApp(client: () => ClusterNode): void {
       }
       const sent = await burst;
       expect(sent).toBeGreaterThanOrEqual(1_000);
+      const sentAt = Date.now();
 
       const created = Number((await sql('catalog', "SELECT count(*) FROM products WHERE name LIKE 'Burst %'"))[0]);
       expect(created).toBeGreaterThanOrEqual(sent);
@@ -279,6 +292,9 @@ export function describeLocalApp(client: () => ClusterNode): void {
       );
       await sleep(5_000);
       expect(await audited()).toBe(created);
+      console.log(
+        `day 2: ${sent} creates sent while an audit pod was deleted and the catalog rolled; ${created} products, each audited once, the last ${Date.now() - sentAt - 5_000} ms after the burst ended`,
+      );
       const twice = await sql(
         'audit',
         "SELECT subject_id FROM audit_logs WHERE log_message LIKE 'Product Added. Name - Burst %' GROUP BY subject_id HAVING count(*) > 1",

@@ -10,7 +10,7 @@ import { AuditRow, AuditSink, DeadLetterRow, SinkError } from './audit-sink';
  */
 export class SequelizeSink implements AuditSink {
   /**
-   * How a duplicate event id is skipped: PostgreSQL/SQLite `ON CONFLICT DO NOTHING`; MySQL/MariaDB a
+   * How a duplicate event id is skipped: PostgreSQL `ON CONFLICT DO NOTHING`; MySQL/MariaDB a
    * no-op `ON DUPLICATE KEY UPDATE` (not INSERT IGNORE, which would also turn a too-long value into a
    * silently truncated one); SQL Server, which Sequelize gives neither, row by row.
    */
