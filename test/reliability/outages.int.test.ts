@@ -42,17 +42,20 @@ describe('reliability: outages', () => {
     const ids = (await pgQuery<{ id: number }>(dbs.catalog, 'SELECT id FROM products ORDER BY id')).map((r) => r.id);
     const updates = ids.slice(0, scaled(20));
     const deletes = ids.slice(-scaled(10));
-    for (const id of updates)
-      statuses.push(
-        (
-          await fetch(`${base}/api/products/${id}`, {
-            method: 'PUT',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ name: `Upd ${id}`, type: 'T', price: 2 }),
-          })
-        ).status,
-      );
-    for (const id of deletes) statuses.push((await fetch(`${base}/api/products/${id}`, { method: 'DELETE' })).status);
+    // Any other answer is kept with its body, so a failure says what went wrong.
+    const unexpected: string[] = [];
+    const call = async (method: string, id: number, body?: object) => {
+      const res = await fetch(`${base}/api/products/${id}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: body && JSON.stringify(body),
+      });
+      if (res.status >= 300) unexpected.push(`${method} ${id}: ${res.status} ${await res.text()}`);
+      return res.status;
+    };
+    for (const id of updates) statuses.push(await call('PUT', id, { name: `Upd ${id}`, type: 'T', price: 2 }));
+    for (const id of deletes) statuses.push(await call('DELETE', id));
+    expect(unexpected).toEqual([]);
     expect(countBy(statuses)).toEqual({ 201: created, 204: updates.length, 200: deletes.length });
     expect(await pendingOutbox(dbs.catalog)).toBe(created + updates.length + deletes.length);
 

@@ -555,11 +555,15 @@ async function contextDigest(root: string, sources: string[]): Promise<string> {
  * This machine's way to the npm registry, for the `npm ci` steps: the registry, CA file and proxies npm is
  * configured with, as a global npmrc mounted read-only with the CA file (at build time only: nothing of
  * it is committed into an image). None with npm's defaults. Credentials of a private registry are not passed.
+ * A CA that the machine hands Node.js itself (NODE_EXTRA_CA_CERTS, which npm honours too) counts as the
+ * CA file when npm names none: which global npmrc npm reads depends on the Node.js it runs on.
  */
 async function npmMounts(ctx: Ctx, dir: string): Promise<string[]> {
   const config = JSON.parse(
     await capture('npm', ['config', 'list', '--json'], { cwd: ctx.root, env: ctx.env }),
   ) as Record<string, unknown>;
+  const extraCa = ctx.env.NODE_EXTRA_CA_CERTS;
+  if (typeof config.cafile !== 'string' && extraCa && existsSync(extraCa)) config.cafile = extraCa;
   const defaults: Record<string, unknown> = { registry: 'https://registry.npmjs.org/', 'strict-ssl': true };
   const keys = ['registry', 'cafile', 'proxy', 'https-proxy', 'noproxy', 'strict-ssl'];
   const lines = keys
