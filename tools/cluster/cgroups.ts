@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CGROUP_PREFIX } from './layout';
+import { isAlive } from '../stack/process';
 
 /** The mount points of the cgroup file systems (v1 and v2) this process sees. */
 export function cgroupMounts(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
@@ -50,19 +51,10 @@ export function removeCgroup(name: string): boolean {
   return all;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** The cgroups of clusters whose supervisor is gone (killed with SIGKILL, or the machine's power). */
 export function removeStaleCgroups(): void {
   const names = new Set(
     cgroupMounts().flatMap((m) => (existsSync(m) ? readdirSync(m).filter((d) => d.startsWith(CGROUP_PREFIX)) : [])),
   );
-  for (const name of names) if (!alive(Number(name.slice(CGROUP_PREFIX.length)))) removeCgroup(name);
+  for (const name of names) if (!isAlive(Number(name.slice(CGROUP_PREFIX.length)))) removeCgroup(name);
 }

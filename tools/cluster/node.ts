@@ -15,12 +15,13 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { elapsed, say } from '../dapr/progress';
 import { PROJECT_ROOT } from '../dapr/versions';
-import { collect, KubeClient, KubectlResult, RunOptions } from '../kube/control-plane';
+import { apiserverCredentialArgs, collect, KubeClient, KubectlResult, RunOptions } from '../kube/control-plane';
 import { makePki, Pki } from '../kube/pki';
 import { kubeHome } from '../kube/versions';
 import { CONTAINERD_SOCKET, kubeconfigFor, NodeConfigFiles, writeNodeConfig } from './config';
 import { clusterRun, NODE } from './layout';
 import type { SupervisorState } from './supervisor';
+import { isAlive } from '../stack/process';
 
 const run = clusterRun();
 const log = (message: string) => say(message, 'cluster');
@@ -34,15 +35,6 @@ export interface UpOptions {
   images: string[];
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 function tailOf(file: string, lines = 30): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -54,7 +46,7 @@ function tailOf(file: string, lines = 30): string {
 function readState(): SupervisorState | undefined {
   if (!existsSync(run.state)) return undefined;
   const state = JSON.parse(readFileSync(run.state, 'utf8')) as SupervisorState;
-  return alive(state.supervisor) ? state : undefined;
+  return isAlive(state.supervisor) ? state : undefined;
 }
 
 /** Starts ./supervisor.ts detached (it must outlive `npm run cluster -- up`) and waits for its state file. */
@@ -137,8 +129,8 @@ export class ClusterNode implements KubeClient {
     } catch {
       return;
     }
-    for (let i = 0; i < 1200 && alive(this.state.supervisor); i++) await sleep(100);
-    if (alive(this.state.supervisor)) throw new Error(`the supervisor (pid ${this.state.supervisor}) did not end`);
+    for (let i = 0; i < 1200 && isAlive(this.state.supervisor); i++) await sleep(100);
+    if (isAlive(this.state.supervisor)) throw new Error(`the supervisor (pid ${this.state.supervisor}) did not end`);
   }
 
   /** A command inside the node's network and mount namespaces, run to completion. */
@@ -194,7 +186,7 @@ export class ClusterNode implements KubeClient {
   private async waitFor(what: string, probe: () => Promise<boolean>, suspects: string[], timeoutMs = 300_000) {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      if (!alive(this.state.supervisor)) throw new Error(`the node ended while waiting for ${what}`);
+      if (!isAlive(this.state.supervisor)) throw new Error(`the node ended while waiting for ${what}`);
       if (await probe().catch(() => false)) return;
       await sleep(250);
     }
@@ -236,12 +228,7 @@ export class ClusterNode implements KubeClient {
       `--etcd-servers=${etcdUrl(NODE.etcdPort)}`,
       `--advertise-address=${NODE.ip}`,
       `--secure-port=${NODE.apiserverPort}`,
-      `--tls-cert-file=${pki.apiserverCert}`,
-      `--tls-private-key-file=${pki.apiserverKey}`,
-      `--client-ca-file=${pki.caCert}`,
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${pki.serviceAccountPub}`,
-      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      ...apiserverCredentialArgs(pki),
       `--service-cluster-ip-range=${NODE.serviceCidr}`,
       '--authorization-mode=Node,RBAC',
       // exec and port-forward: the kubelet by its address (never a name for the machine's resolver),

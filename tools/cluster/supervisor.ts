@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createCgroup, removeCgroup, removeStaleCgroups } from './cgroups';
 import { CGROUP_PREFIX, clusterRun, NODE } from './layout';
 import { loopbackToUnix } from './relay';
+import { isAlive } from '../stack/process';
 
 export interface SupervisorState {
   supervisor: number;
@@ -24,15 +25,6 @@ export interface SupervisorState {
 
 const run = clusterRun();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** `unshare --kill-child`: the kernel kills PID 1, hence every process of the node, when unshare dies. */
 function startNamespaces(readyFile: string) {
@@ -97,7 +89,7 @@ async function main(): Promise<void> {
   };
   writeFileSync(run.state, JSON.stringify(state));
   console.log(`node ready: ${JSON.stringify(state)}`);
-  if (owner) setInterval(() => alive(owner) || void end(`its owner ${owner} is gone`), 1_000);
+  if (owner) setInterval(() => isAlive(owner) || void end(`its owner ${owner} is gone`), 1_000);
 }
 
 main().catch((err: unknown) => {

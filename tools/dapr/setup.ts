@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { capture, elapsed, runStep, say } from './progress';
+import { isAlive } from '../stack/process';
 import { DAPR_RUNTIME_VERSION, daprHome, GO_BUILD_MODULE, releaseUrls, userDaprBin } from './versions';
 import {
   Candidate,
@@ -236,15 +237,6 @@ export async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promi
     return await fn();
   } finally {
     rmSync(lockFile, { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return pid > 0;
-  } catch {
-    return false;
   }
 }
 

@@ -79,6 +79,18 @@ export function collect(
   });
 }
 
+/** The API server's serving certificate, the CA it trusts for clients, and its ServiceAccount token keys. */
+export function apiserverCredentialArgs(pki: Pki): string[] {
+  return [
+    `--tls-cert-file=${pki.apiserverCert}`,
+    `--tls-private-key-file=${pki.apiserverKey}`,
+    `--client-ca-file=${pki.caCert}`,
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${pki.serviceAccountPub}`,
+    `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+  ];
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `setpriv --pdeathsig KILL`: the kernel kills the process when this Node process dies, however it dies. */
@@ -254,12 +266,7 @@ export class ControlPlane implements KubeClient {
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
       `--secure-port=${this.ports.apiserver}`,
-      `--tls-cert-file=${pki.apiserverCert}`,
-      `--tls-private-key-file=${pki.apiserverKey}`,
-      `--client-ca-file=${pki.caCert}`,
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${pki.serviceAccountPub}`,
-      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      ...apiserverCredentialArgs(pki),
       '--service-cluster-ip-range=10.0.0.0/24',
       '--authorization-mode=RBAC',
       // No Endpoints for the `kubernetes` Service: nothing in here would use them.

@@ -1,6 +1,7 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { ResolvedApp } from './run-file';
+import { isAlive } from './process';
 
 /**
  * `dapr run -f` under `npm start`: the real Dapr CLI runs the run file; this watches it. The CLI keeps
@@ -39,25 +40,16 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * SIGTERM, then SIGKILL after `graceMs`, to the process group `pid` leads (the CLI starts each app as a
  * group leader), or to the process alone when it leads none (daprd).
  */
 async function stopProcess(pid: number, graceMs = 5_000): Promise<void> {
-  const target = alive(-pid) ? -pid : pid;
-  if (!alive(target)) return;
+  const target = isAlive(-pid) ? -pid : pid;
+  if (!isAlive(target)) return;
   process.kill(target, 'SIGTERM');
-  for (const until = Date.now() + graceMs; Date.now() < until && alive(target);) await sleep(100);
-  if (alive(target)) process.kill(target, 'SIGKILL');
+  for (const until = Date.now() + graceMs; Date.now() < until && isAlive(target);) await sleep(100);
+  if (isAlive(target)) process.kill(target, 'SIGKILL');
 }
 
 /** The processes `pid` started (pgrep -P: Linux and macOS alike). */

@@ -2,6 +2,16 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, createWriteStream, mkdirSync, WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 
+/** Whether a process with that pid exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return pid > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Every process the launcher started and has not seen exit; killed on the way out whatever happens. */
 const live = new Set<ManagedProcess>();
 
