@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, createWriteStream, mkdirSync, WriteStream } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Whether a process with that pid exists (signal 0 checks without sending anything). */
@@ -31,7 +31,6 @@ export interface ProcessOptions {
 /** A child process in its own process group, so stopping it stops whatever it spawned too. */
 export class ManagedProcess {
   private child?: ChildProcess;
-  private log?: WriteStream;
   private exitPromise?: Promise<number | null>;
 
   constructor(readonly options: ProcessOptions) {}
@@ -48,7 +47,7 @@ export class ManagedProcess {
     if (this.running) throw new Error(`${this.options.name} is already running`);
     const o = this.options;
     mkdirSync(dirname(o.logFile), { recursive: true });
-    this.log = createWriteStream(o.logFile, { flags: 'a' });
+    const log = createWriteStream(o.logFile, { flags: 'a' });
     const child = spawn(o.command, o.args, {
       cwd: o.cwd,
       env: o.env,
@@ -59,7 +58,7 @@ export class ManagedProcess {
     live.add(this);
     if (o.pidFile && child.pid) appendFileSync(o.pidFile, `${child.pid}\n`);
     const forward = (chunk: Buffer) => {
-      this.log?.write(chunk);
+      if (!log.writableEnded) log.write(chunk);
       if (o.echo)
         for (const line of chunk.toString().split('\n')) if (line.trim()) process.stdout.write(`[${o.name}] ${line}\n`);
     };
@@ -67,14 +66,15 @@ export class ManagedProcess {
     child.stderr?.on('data', forward);
     this.exitPromise = new Promise((resolve) => {
       child.on('error', (err) => {
-        this.log?.write(`failed to start: ${err.message}\n`);
+        if (!log.writableEnded) log.end(`failed to start: ${err.message}\n`);
         resolve(null);
       });
       child.on('exit', (code) => {
         live.delete(this);
-        this.log?.end();
         resolve(code);
       });
+      // Output can still arrive after 'exit' (the pipes drain later): the log ends once they are closed.
+      child.on('close', () => log.end());
     });
   }
 
