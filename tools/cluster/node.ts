@@ -103,7 +103,7 @@ export class ClusterNode implements KubeClient {
       if (process.env.KEEP_CLUSTER !== '1') await node.down();
       throw err;
     }
-    log(`node ${NODE.name} Ready, CoreDNS and the Dapr control plane running (${elapsed(started)})`);
+    log(`node ${NODE.name} Ready (${elapsed(started)})`);
     return node;
   }
 
