@@ -120,14 +120,19 @@ export interface NodeConfigFiles {
   kubeconfig: string;
 }
 
-export function writeNodeConfig(run: ClusterRun, pki: Pki, cgroupRoot: string): NodeConfigFiles {
-  const cniConfDir = join(run.config, 'cni');
-  mkdirSync(cniConfDir, { recursive: true });
-  const files: NodeConfigFiles = {
+/** Where writeNodeConfig() writes them: also what a process that attaches to a running node reads. */
+export function nodeConfigFiles(run: ClusterRun): NodeConfigFiles {
+  return {
     containerd: join(run.config, 'containerd.toml'),
     kubelet: join(run.config, 'kubelet.yaml'),
     kubeconfig: join(run.config, 'admin.kubeconfig'),
   };
+}
+
+export function writeNodeConfig(run: ClusterRun, pki: Pki, cgroupRoot: string): NodeConfigFiles {
+  const cniConfDir = join(run.config, 'cni');
+  mkdirSync(cniConfDir, { recursive: true });
+  const files = nodeConfigFiles(run);
   writeFileSync(files.containerd, containerdToml(cniConfDir));
   writeFileSync(join(cniConfDir, '10-pods.conflist'), JSON.stringify(cniConflist(), null, 2));
   writeFileSync(files.kubelet, stringify(kubeletConfig(run, pki, cgroupRoot)));

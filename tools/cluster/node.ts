@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { elapsed, say } from '../dapr/progress';
 import { PROJECT_ROOT } from '../dapr/versions';
-import { apiserverCredentialArgs, collect, KubeClient, KubectlResult, RunOptions } from '../kube/control-plane';
-import { makePki, Pki } from '../kube/pki';
+import { apiserverCredentialArgs, collect, KubeClient, KubectlResult, RunOptions, tailOf } from '../kube/control-plane';
+import { makePki, Pki, pkiFiles } from '../kube/pki';
 import { kubeHome } from '../kube/versions';
-import { CONTAINERD_SOCKET, kubeconfigFor, NodeConfigFiles, writeNodeConfig } from './config';
+import { CONTAINERD_SOCKET, kubeconfigFor, NodeConfigFiles, nodeConfigFiles, writeNodeConfig } from './config';
 import { clusterRun, NODE } from './layout';
 import type { SupervisorState } from './supervisor';
 import { isAlive } from '../stack/process';
@@ -33,14 +33,6 @@ export interface UpOptions {
   owner?: number;
   /** OCI archives to import into containerd's `k8s.io` namespace (./images.ts makes them). */
   images: string[];
-}
-
-function tailOf(file: string, lines = 30): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 function readState(): SupervisorState | undefined {
@@ -79,12 +71,7 @@ export class ClusterNode implements KubeClient {
   static running(): ClusterNode | undefined {
     const state = readState();
     if (!state) return undefined;
-    const pki = pkiOf(run.pki);
-    return new ClusterNode(state, pki, {
-      containerd: join(run.config, 'containerd.toml'),
-      kubelet: join(run.config, 'kubelet.yaml'),
-      kubeconfig: join(run.config, 'admin.kubeconfig'),
-    });
+    return new ClusterNode(state, pkiFiles(run.pki), nodeConfigFiles(run));
   }
 
   static async up(options: UpOptions): Promise<ClusterNode> {
@@ -304,18 +291,4 @@ export class ClusterNode implements KubeClient {
       ['kubelet', 'containerd', 'kube-controller-manager'],
     );
   }
-}
-
-/** The file names makePki() writes, for a process that attaches to a running cluster. */
-function pkiOf(dir: string): Pki {
-  const f = (name: string) => join(dir, name);
-  return {
-    caCert: f('ca.crt'),
-    apiserverCert: f('apiserver.crt'),
-    apiserverKey: f('apiserver.key'),
-    adminCert: f('admin.crt'),
-    adminKey: f('admin.key'),
-    serviceAccountKey: f('service-account.key'),
-    serviceAccountPub: f('service-account.pub'),
-  };
 }

@@ -99,7 +99,8 @@ function diesWithParent(command: string, args: string[]): { command: string; arg
   return { command: 'setpriv', args: ['--pdeathsig', 'KILL', '--', command, ...args] };
 }
 
-function tailOf(file: string, lines = 25): string {
+/** The last lines of a log file, for an error message. */
+export function tailOf(file: string, lines = 25): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {

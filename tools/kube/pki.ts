@@ -89,7 +89,7 @@ export async function makePki(dir: string, apiserverIps: string[] = []): Promise
     'DNS:kubernetes.default.svc',
     'DNS:kubernetes.default.svc.cluster.local',
   ];
-  const [apiserver, admin, serviceAccountKey] = await Promise.all([
+  const [, , serviceAccountKey] = await Promise.all([
     signed(dir, 'apiserver', '/CN=kube-apiserver', [
       ...leaf,
       'extendedKeyUsage=serverAuth',
@@ -99,13 +99,19 @@ export async function makePki(dir: string, apiserverIps: string[] = []): Promise
     keyPair(dir, 'service-account'),
   ]);
   await openssl(dir, ['rsa', '-in', serviceAccountKey, '-pubout', '-out', 'service-account.pub']);
+  return pkiFiles(dir);
+}
+
+/** The files makePki() writes into `dir`: what a process that attaches to them later reads. */
+export function pkiFiles(dir: string): Pki {
+  const f = (name: string) => join(dir, name);
   return {
-    caCert: join(dir, 'ca.crt'),
-    apiserverCert: apiserver.cert,
-    apiserverKey: apiserver.key,
-    adminCert: admin.cert,
-    adminKey: admin.key,
-    serviceAccountKey,
-    serviceAccountPub: join(dir, 'service-account.pub'),
+    caCert: f('ca.crt'),
+    apiserverCert: f('apiserver.crt'),
+    apiserverKey: f('apiserver.key'),
+    adminCert: f('admin.crt'),
+    adminKey: f('admin.key'),
+    serviceAccountKey: f('service-account.key'),
+    serviceAccountPub: f('service-account.pub'),
   };
 }
