@@ -55,10 +55,13 @@ const postgresBin = (program: string) => {
   return join('/usr/lib/postgresql', version, 'bin', program);
 };
 
-/** `setpriv` to a system user: PostgreSQL refuses to run as root, Redis need not. */
+/**
+ * `setpriv` to a system user (PostgreSQL refuses to run as root), from `/`: the clone's folder may be
+ * one that user cannot enter, and PostgreSQL's programs fail in a working directory they cannot read.
+ */
 const as = (user: string, command: string, args: string[]): [string, string[]] => [
-  'setpriv',
-  [`--reuid=${user}`, `--regid=${user}`, '--init-groups', '--', command, ...args],
+  'env',
+  ['--chdir=/', 'setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', '--', command, ...args],
 ];
 
 async function insideOk(node: ClusterNode, command: string, args: string[]): Promise<string> {
