@@ -1,33 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Client } from 'pg';
+import { PG_CLAIM_SQL } from '../../catalog/src/outbox/claim-statements';
 
 /** Events per claim, as the catalog's relay (RELAY_BATCH_SIZE). */
 const BATCH = 100;
 /** An idle relay looks for events this often, as the catalog's (RELAY_POLL_MS); a commit wakes it sooner. */
 const POLL_MS = 500;
 const RETRY_MS = 100;
-
-/**
- * The catalog's claim rule (catalog/src/outbox/claims.ts) in one statement, so one short transaction:
- * the oldest unpublished events nobody holds, skipping rows another relay is locking (SKIP LOCKED), keeping
- * per product only those no earlier unpublished event outside the claim precedes, marked held for 120 s.
- */
-const CLAIM_SQL = `
-WITH candidates AS (
-  SELECT seq, subject_id FROM outbox_events
-  WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < $1)
-  ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED
-), kept AS (
-  SELECT c.seq FROM candidates c
-  WHERE NOT EXISTS (
-    SELECT 1 FROM outbox_events p
-    WHERE p.subject_id = c.subject_id AND p.published_at IS NULL AND p.seq < c.seq
-      AND p.seq NOT IN (SELECT seq FROM candidates))
-)
-UPDATE outbox_events o SET claimed_by = $3, claimed_until = $1::timestamptz + interval '120 seconds'
-FROM kept WHERE o.seq = kept.seq
-RETURNING o.seq, o.payload`;
 
 /** Published at the claim time, as the catalog stamps them (bench/latency.ts reads it as the claim). */
 const MARK_SQL = `UPDATE outbox_events SET published_at = $1, claimed_by = NULL, claimed_until = NULL
@@ -72,9 +52,10 @@ export class RawRelay {
   /** One claim → XADD → mark round; answers how many events it claimed. */
   private async round(): Promise<number> {
     const at = new Date();
+    // The catalog's claim statement (one short transaction), so both relays claim by the same rule.
     const { rows } = await this.db.query<{ seq: string; payload: string }>({
       name: 'claim',
-      text: CLAIM_SQL,
+      text: PG_CLAIM_SQL,
       values: [at, BATCH, this.owner],
     });
     if (rows.length === 0) return 0;

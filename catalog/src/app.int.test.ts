@@ -7,7 +7,7 @@ import { migratedDatabasePerFile } from '../../test/support/databases';
 import { createApp } from './app';
 import type { ProductEventData } from './events/product-events';
 import { migrations } from './migrations';
-import { CatalogModels, initModels, onEventsCommitted, ProductDto } from './models';
+import { CatalogModels, initModels, ProductDto } from './models';
 import { Products } from './use-cases/products';
 
 /** The HTTP contract in-process, on a throwaway PostgreSQL database: the code paths of production, row locks included. */
@@ -23,7 +23,6 @@ describe('catalog API (PostgreSQL)', () => {
     sequelize = db.sequelize();
     models = initModels(sequelize);
     committed = 0;
-    onEventsCommitted(models.OutboxEvent, () => committed++);
     app = createApp({
       shell: {
         logger,
@@ -32,7 +31,7 @@ describe('catalog API (PostgreSQL)', () => {
         readiness: { database: () => sequelize.authenticate().then(() => undefined) },
         isShuttingDown: () => false,
       },
-      products: new Products(sequelize, models),
+      products: new Products(sequelize, models, () => committed++),
       maxPageSize: 3,
     });
   });

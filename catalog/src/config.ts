@@ -15,6 +15,8 @@ export const catalogEnvSchema = baseEnvSchema.extend({
   RELAY_BATCH_SIZE: env.integer(100, 1, 1000),
   /** How often an idle relay looks for events written by other replicas. */
   RELAY_POLL_MS: env.integer(500, 10, 60_000),
+  /** After a round that found events, how long the relay lets the next batch gather (0: no wait). */
+  RELAY_LINGER_MS: env.integer(10, 0, 1_000),
   /** Longest pause between publish attempts while the broker fails (daprd's resiliency retries within each). */
   RELAY_MAX_BACKOFF_MS: env.integer(5_000, 100, 600_000),
   /** Published events are kept this long for inspection, then deleted. 0 keeps them forever. */
@@ -24,7 +26,14 @@ export const catalogEnvSchema = baseEnvSchema.extend({
 
 export interface CatalogConfig extends ServiceConfig {
   pubsub: { name: string; topic: string };
-  relay: { enabled: boolean; batchSize: number; pollMs: number; maxBackoffMs: number; retentionHours: number };
+  relay: {
+    enabled: boolean;
+    batchSize: number;
+    pollMs: number;
+    lingerMs: number;
+    maxBackoffMs: number;
+    retentionHours: number;
+  };
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): CatalogConfig {
@@ -36,6 +45,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): CatalogConf
       enabled: e.RELAY_ENABLED,
       batchSize: e.RELAY_BATCH_SIZE,
       pollMs: e.RELAY_POLL_MS,
+      lingerMs: e.RELAY_LINGER_MS,
       maxBackoffMs: e.RELAY_MAX_BACKOFF_MS,
       retentionHours: e.OUTBOX_RETENTION_HOURS,
     },

@@ -2,7 +2,7 @@ import { runService, sidecarCheck } from '@portable-dapr/common';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { migrations } from './migrations';
-import { initModels, onEventsCommitted } from './models';
+import { initModels } from './models';
 import { DaprEventPublisher } from './outbox/publisher';
 import { OutboxRelay } from './outbox/relay';
 import { Products } from './use-cases/products';
@@ -16,8 +16,7 @@ runService('catalog', {
     const { pubsub, relay: relayConfig } = config;
     const publisher = new DaprEventPublisher(dapr, pubsub.name, pubsub.topic, sidecarCheck(config.sidecar));
     const relay = new OutboxRelay(sequelize, models.OutboxEvent, publisher, logger, relayConfig);
-    onEventsCommitted(models.OutboxEvent, () => relay.wake());
-    const products = new Products(sequelize, models);
+    const products = new Products(sequelize, models, () => relay.wake());
     return {
       app: createApp({ shell, products, maxPageSize: config.maxPageSize }),
       describe: { pubsub: pubsub.name, topic: pubsub.topic, relay: relayConfig.enabled },

@@ -103,14 +103,12 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
   });
 
   it('commits a product and its event together or not at all', async () => {
-    const failing = () => {
-      throw new Error('outbox write failed');
-    };
-    models.OutboxEvent.addHook('beforeCreate', 'fail-once', failing);
+    // The database itself refuses this product's event, after the product's row went in.
+    await sequelize.query("ALTER TABLE outbox_events ADD CONSTRAINT no_ghosts CHECK (payload NOT LIKE '%Ghost%')");
     try {
       await request(app()).post('/api/products').send({ name: 'Ghost', type: 'T', price: 1 }).expect(500);
     } finally {
-      models.OutboxEvent.removeHook('beforeCreate', 'fail-once');
+      await sequelize.query('ALTER TABLE outbox_events DROP CONSTRAINT no_ghosts');
     }
     expect(await models.Product.count()).toBe(0);
     expect(await models.OutboxEvent.count()).toBe(0);
@@ -138,6 +136,7 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
         new OutboxRelay(s, initModels(s).OutboxEvent, new SlowRecorder(into), logger, {
           batchSize: 25,
           pollMs: 10,
+          lingerMs: 0,
           maxBackoffMs: 50,
           retentionHours: 0,
         }),
@@ -179,6 +178,7 @@ describe.each(['postgres', 'mariadb'] as const)('catalog on a real %s server', (
       new OutboxRelay(s, initModels(s).OutboxEvent, new SharedLog(log, delayMs), logger, {
         batchSize: 25,
         pollMs: 10,
+        lingerMs: 0,
         maxBackoffMs: 50,
         retentionHours: 0,
       });

@@ -19,7 +19,8 @@ function dialectOptions(db: DbConfig): Options['dialectOptions'] {
 export function createSequelize(db: DbConfig, logger: Logger): Sequelize {
   const options: Options = {
     dialect: db.dialect,
-    logging: (sql) => logger.trace({ sql }, 'sql'),
+    // Sequelize formats every statement for a logging function, even one that then logs nothing.
+    logging: logger.isLevelEnabled('trace') ? (sql) => logger.trace({ sql }, 'sql') : false,
     pool: { max: db.poolMax, min: 0, idle: 10_000, acquire: 10_000 },
     dialectOptions: dialectOptions(db),
     define: { underscored: true, freezeTableName: true },

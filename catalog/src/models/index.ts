@@ -1,5 +1,5 @@
 import type { Sequelize } from 'sequelize';
-import { initOutboxEvent, onEventsCommitted, OutboxEvent } from './outbox-event';
+import { initOutboxEvent, OutboxEvent } from './outbox-event';
 import { initProduct, Product } from './product';
 
 export interface CatalogModels {
@@ -11,5 +11,5 @@ export function initModels(sequelize: Sequelize): CatalogModels {
   return { Product: initProduct(sequelize), OutboxEvent: initOutboxEvent(sequelize) };
 }
 
-export { onEventsCommitted, OutboxEvent, Product };
+export { OutboxEvent, Product };
 export type { ProductDto } from './product';

@@ -51,14 +51,3 @@ export function initOutboxEvent(sequelize: Sequelize): typeof OutboxEvent {
     { sequelize, modelName: 'OutboxEvent', tableName: 'outbox_events', timestamps: false, underscored: true },
   );
 }
-
-/**
- * Calls `listener` once the transaction that recorded an event has committed (at once for an event written
- * outside a transaction): how the relay learns there is something to publish without polling.
- */
-export function onEventsCommitted(outbox: typeof OutboxEvent, listener: () => void): void {
-  outbox.afterCreate((_event, { transaction }) => {
-    if (transaction) transaction.afterCommit(listener);
-    else listener();
-  });
-}

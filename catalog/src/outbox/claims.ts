@@ -2,14 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Op, QueryTypes, Sequelize, Transaction, literal } from 'sequelize';
 import type { OutboxEvent } from '../models';
 import type { PublishOutcome } from './publisher';
-
-/**
- * How long a claim keeps other relays off its events. It must outlast the longest publish (the sidecar
- * call with daprd's publish retries and timeouts: well under a minute), or another relay would publish
- * the same events again: harmless (consumers deduplicate), but a later event of a product could then
- * overtake an earlier one. A relay that died holding a claim delays those events by at most this long.
- */
-export const CLAIM_SECONDS = 120;
+import { CLAIM_SECONDS, PG_CLAIM_SQL, PG_SETTLE_SQL } from './claim-statements';
 
 /** Events one relay claimed, to publish outside any transaction and then settle. */
 export interface Claim {
@@ -20,9 +13,10 @@ export interface Claim {
 
 /**
  * The relay's hold on outbox events, taken and released in short transactions so that no row lock and
- * no pooled connection is held while the sidecar publishes. Relays on several replicas share one outbox:
+ * no pooled connection is held while the sidecar publishes (on PostgreSQL one statement each, elsewhere
+ * a few in one transaction). Relays on several replicas share one outbox:
  *   - claim() takes the oldest unpublished events nobody holds, skipping rows another relay is claiming
- *     at this instant, and marks them claimed (claimed_by, claimed_until) in one transaction;
+ *     at this instant, and marks them claimed (claimed_by, claimed_until);
  *   - it keeps, per product, only events that no unpublished earlier event of the same product precedes
  *     outside the claim, so two relays never publish one product's events out of order;
  *   - settle() stamps the published ones and hands the rest back.
@@ -38,7 +32,53 @@ export class OutboxClaims {
 
   async claim(limit: number): Promise<Claim> {
     const at = new Date();
-    const events = await this.inRelaxedTransaction(async (transaction) => {
+    const events =
+      this.sequelize.getDialect() === 'postgres'
+        ? await this.claimInOneStatement(limit, at)
+        : await this.claimInTransaction(limit, at);
+    return { events, at };
+  }
+
+  /** Records what the publish did: published events are done, the others are handed back for a later round. */
+  async settle(claim: Claim, outcome: PublishOutcome): Promise<void> {
+    if (this.sequelize.getDialect() === 'postgres') await this.settleInOneStatement(claim, outcome);
+    else await this.settleInTransaction(claim, outcome);
+  }
+
+  /** Hands every event of a claim back unpublished (the publish could not be attempted). */
+  release(claim: Claim): Promise<void> {
+    return this.settle(claim, { published: [], failed: [] });
+  }
+
+  /** PostgreSQL: the claim rule below as one statement, so one round trip and one short transaction. */
+  private async claimInOneStatement(limit: number, at: Date): Promise<OutboxEvent[]> {
+    const events = await this.sequelize.query<OutboxEvent>(PG_CLAIM_SQL, {
+      bind: [at, limit, this.owner],
+      model: this.outbox,
+      mapToModel: true,
+      type: QueryTypes.SELECT,
+    });
+    return events.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** PostgreSQL: every outcome of a round in one statement. */
+  private async settleInOneStatement(claim: Claim, outcome: PublishOutcome): Promise<void> {
+    const failed = outcome.failed.map((f) => f.seq);
+    await this.sequelize.query(PG_SETTLE_SQL, {
+      bind: [
+        outcome.published,
+        claim.at,
+        failed,
+        outcome.failed[0]?.error ?? null,
+        claim.events.map((e) => e.seq),
+        this.owner,
+      ],
+      type: QueryTypes.UPDATE,
+    });
+  }
+
+  private async claimInTransaction(limit: number, at: Date): Promise<OutboxEvent[]> {
+    return this.sequelize.transaction(async (transaction) => {
       const candidates = await this.sequelize.query<OutboxEvent>(claimableEventsSql(this.sequelize.getDialect()), {
         replacements: { limit, now: at },
         model: this.outbox,
@@ -55,15 +95,13 @@ export class OutboxClaims {
         );
       return kept;
     });
-    return { events, at };
   }
 
-  /** Records what the publish did: published events are done, the others are handed back for a later round. */
-  async settle(claim: Claim, outcome: PublishOutcome): Promise<void> {
+  private async settleInTransaction(claim: Claim, outcome: PublishOutcome): Promise<void> {
     const done = new Set(outcome.published);
     const rest = claim.events.map((e) => e.seq).filter((seq) => !done.has(seq));
     const failed = new Set(outcome.failed.map((f) => f.seq));
-    await this.inRelaxedTransaction(async (transaction) => {
+    await this.sequelize.transaction(async (transaction) => {
       if (done.size > 0)
         await this.outbox.update(
           { publishedAt: claim.at, claimedBy: null, claimedUntil: null },
@@ -83,11 +121,6 @@ export class OutboxClaims {
           { where: { seq: rest, claimedBy: this.owner }, transaction },
         );
     });
-  }
-
-  /** Hands every event of a claim back unpublished (the publish could not be attempted). */
-  release(claim: Claim): Promise<void> {
-    return this.settle(claim, { published: [], failed: [] });
   }
 
   /**
@@ -117,19 +150,6 @@ export class OutboxClaims {
     }
     return candidates.filter((e) => allowed.has(e.seq));
   }
-
-  /**
-   * A transaction whose commit need not wait for the disk where the engine lets one transaction say so:
-   * losing a claim or a published stamp in a database crash only publishes those events again, and
-   * consumers deduplicate.
-   */
-  private inRelaxedTransaction<T>(fn: (t: Transaction) => Promise<T>): Promise<T> {
-    return this.sequelize.transaction(async (transaction) => {
-      const relaxed = relaxedCommitSql(this.sequelize.getDialect());
-      if (relaxed) await this.sequelize.query(relaxed, { transaction });
-      return fn(transaction);
-    });
-  }
 }
 
 /*
@@ -145,9 +165,4 @@ export function claimableEventsSql(dialect: string): string {
     return `SELECT TOP (:limit) * FROM outbox_events WITH (UPDLOCK, READPAST, ROWLOCK) WHERE ${claimable} ORDER BY seq`;
   // postgres, mysql 8+, mariadb 10.6+
   return `SELECT * FROM outbox_events WHERE ${claimable} ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED`;
-}
-
-/** PostgreSQL's per-transaction `synchronous_commit`; other engines have no such switch and commit durably. */
-export function relaxedCommitSql(dialect: string): string | undefined {
-  return dialect === 'postgres' ? 'SET LOCAL synchronous_commit TO OFF' : undefined;
 }

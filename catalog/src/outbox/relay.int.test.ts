@@ -12,6 +12,8 @@ import { OutboxRelay } from './relay';
 /** A broker stand-in that records what it was given and can be told to fail. */
 class RecordingPublisher implements EventPublisher {
   published: string[] = [];
+  /** Each publish call's events. */
+  batches: string[][] = [];
   ready = true;
   readinessAsked = 0;
   failFrom?: number;
@@ -23,6 +25,7 @@ class RecordingPublisher implements EventPublisher {
 
   async publish(events: OutboxEvent[]): Promise<PublishOutcome> {
     const outcome: PublishOutcome = { published: [], failed: [] };
+    this.batches.push(events.map((e) => e.eventId));
     for (const e of events) {
       if (this.failFrom !== undefined && this.published.length >= this.failFrom)
         outcome.failed.push({ seq: e.seq, error: 'broker down' });
@@ -63,6 +66,7 @@ describe('outbox relay (PostgreSQL)', () => {
     relay = new OutboxRelay(sequelize, models.OutboxEvent, publisher, logger, {
       batchSize: 3,
       pollMs: 20,
+      lingerMs: 0,
       maxBackoffMs: 50,
       retentionHours: 24,
     });
@@ -130,6 +134,32 @@ describe('outbox relay (PostgreSQL)', () => {
     await waitUntil('the outbox to drain', async () => ((await pending()) === 0 ? true : undefined), 3_000, 10);
     expect(publisher.published).toEqual(await eventIds());
     expect(new Set(publisher.published).size).toBe(6);
+  });
+
+  it('lets the next batch gather for lingerMs after a round that found events', async () => {
+    const lingering = new OutboxRelay(sequelize, models.OutboxEvent, publisher, logger, {
+      batchSize: 10,
+      pollMs: 60_000,
+      lingerMs: 2_000,
+      maxBackoffMs: 50,
+      retentionHours: 24,
+    });
+    lingering.start();
+    try {
+      await record(1);
+      lingering.wake();
+      await waitUntil('the first event', async () => ((await pending()) === 0 ? true : undefined));
+      // Two more commits right after that round: both wait for the linger, then go out together.
+      await record(2);
+      lingering.wake();
+      lingering.wake();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await pending()).toBe(2);
+      await waitUntil('the batch', async () => ((await pending()) === 0 ? true : undefined));
+      expect(publisher.batches.map((b) => b.length)).toEqual([1, 2]);
+    } finally {
+      await lingering.stop(0);
+    }
   });
 
   it('flushes what is pending when stopped', async () => {
