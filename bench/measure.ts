@@ -27,7 +27,7 @@ export const PROPAGATION_SECONDS = Number(process.env.BENCH_PROPAGATION_SECONDS 
 export const IDLE_RATE = 10;
 /** The CPU step's pace, as a share of our highest write rate through the sidecar. */
 export const CPU_LOAD = 0.5;
-const BODY = JSON.stringify({ name: 'Bench pen', type: 'Office', price: 2.5 });
+export const BODY = JSON.stringify({ name: 'Bench pen', type: 'Office', price: 2.5 });
 
 export const log = (m: string) => process.stdout.write(`[bench] ${m}\n`);
 
@@ -183,10 +183,8 @@ const backlogEntry = (productId: number) => {
   return { entryId: event.id, contentType: 'application/cloudevents+json', event };
 };
 
-/** Queues `count` events while audit is stopped, starts it, and measures how fast the backlog drains. */
-async function drain(stack: Stack, ours: Subject, count: number, firstId: number): Promise<DrainRun> {
-  const audit = stack.node('audit');
-  await audit.stop();
+/** Publishes `count` product events through the catalog's sidecar (bulk calls of 1,000): a backlog for audit. */
+export async function queueBacklog(stack: Stack, count: number, firstId: number): Promise<void> {
   const catalogSidecar = stack.node('catalog').daprUrl;
   for (let i = 0; i < count; i += 1000) {
     const entries = Array.from({ length: Math.min(1000, count - i) }, (_, k) => backlogEntry(firstId + i + k));
@@ -197,6 +195,13 @@ async function drain(stack: Stack, ours: Subject, count: number, firstId: number
     });
     if (res.status !== 204) throw new Error(`bulk publish: ${res.status} ${await res.text()}`);
   }
+}
+
+/** Queues `count` events while audit is stopped, starts it, and measures how fast the backlog drains. */
+async function drain(stack: Stack, ours: Subject, count: number, firstId: number): Promise<DrainRun> {
+  const audit = stack.node('audit');
+  await audit.stop();
+  await queueBacklog(stack, count, firstId);
   const watch = await AuditWatch.open(ours.dbs.audit);
   try {
     const lastId = await watch.lastId();

@@ -39,6 +39,12 @@ const figure = (label: string, unit: string, ours: number, raw: number, share: n
 /** CPU milliseconds per audited product, all processes. */
 const perProduct = (run: Propagation) => cpuTotal(run.cpuMs) / run.products;
 
+/** The processes that run each pipeline's own code: our two apps, the raw pipeline's two processes. */
+export const APP_GROUPS = ['catalog app', 'audit app', 'raw writer + relay', 'raw consumer'];
+
+/** CPU milliseconds per audited product of the apps alone (no daprd, no servers). */
+const appsPerProduct = (run: Propagation) => APP_GROUPS.reduce((sum, g) => sum + (run.cpuMs[g] ?? 0), 0) / run.products;
+
 /** daprd's share in the runs of one way at the concurrency where that way peaked. */
 function peakShare(http: HttpComparison[], way: 'sidecar' | 'direct'): number {
   const posts = http.filter((h) => h.method === 'POST');
@@ -56,11 +62,25 @@ function latencyFigures(m: Measured): Record<string, RatioFigure> {
     const share = median(level('ours', name).map((r) => daprdShare(r.cpuMs)));
     return figure(label, 'ms', pick(level('ours', name)), pick(level('raw', name)), share);
   };
+  // Both pipelines at the same pace, 50% of our write rate: the CPU step's runs.
+  const sameRate = (p: 'p50' | 'p99') => {
+    const pick = (runs: Propagation[]) => median(runs.map((r) => r.stages.total[p]));
+    const share = median(m.cpu.ours.map((r) => daprdShare(r.cpuMs)));
+    return figure(
+      `propagation ${p}, both at ${m.cpu.rate}/s (50% of ours)`,
+      'ms',
+      pick(m.cpu.ours),
+      pick(m.cpu.raw),
+      share,
+    );
+  };
   return {
     idleP50: at('idle', 'p50', 'propagation p50, idle (10/s)'),
     idleP99: at('idle', 'p99', 'propagation p99, idle (10/s)'),
-    loadedP50: at('50%', 'p50', 'propagation p50, 50% of own write rate'),
-    loadedP99: at('50%', 'p99', 'propagation p99, 50% of own write rate'),
+    loadedP50: sameRate('p50'),
+    loadedP99: sameRate('p99'),
+    ownRateP50: at('50%', 'p50', 'propagation p50, 50% of own write rate'),
+    ownRateP99: at('50%', 'p99', 'propagation p99, 50% of own write rate'),
     loaded90P50: at('90%', 'p50', 'propagation p50, 90% of own write rate'),
     loaded90P99: at('90%', 'p99', 'propagation p99, 90% of own write rate'),
   };
@@ -76,6 +96,13 @@ export function ratioFigures(m: Measured): Record<string, RatioFigure> {
       median(cpu.ours.map(perProduct)),
       median(cpu.raw.map(perProduct)),
       median(cpu.ours.map((r) => daprdShare(r.cpuMs))),
+    ),
+    appsCpuPerProduct: figure(
+      `CPU per product of the apps alone, no daprd or servers (both at ${cpu.rate}/s)`,
+      'CPU ms',
+      median(cpu.ours.map(appsPerProduct)),
+      median(cpu.raw.map(appsPerProduct)),
+      NaN,
     ),
     writeThroughputSidecar: figure(
       'write throughput through the sidecar, peak over concurrencies',
@@ -107,11 +134,14 @@ export function ratiosJson(figures: Record<string, RatioFigure>) {
   const ratio = (key: string) => figures[key]?.ratio ?? NaN;
   return {
     cpuPerProduct: ratio('cpuPerProduct'),
+    appsCpuPerProduct: ratio('appsCpuPerProduct'),
     writeThroughput: { sidecar: ratio('writeThroughputSidecar'), direct: ratio('writeThroughputDirect') },
     idleP50: ratio('idleP50'),
     idleP99: ratio('idleP99'),
     loadedP50: ratio('loadedP50'),
     loadedP99: ratio('loadedP99'),
+    ownRateP50: ratio('ownRateP50'),
+    ownRateP99: ratio('ownRateP99'),
     loaded90P50: ratio('loaded90P50'),
     loaded90P99: ratio('loaded90P99'),
     drain: ratio('drain'),

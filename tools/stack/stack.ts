@@ -50,6 +50,8 @@ export interface StackOptions {
   sentryAddress?: string;
   /** Print the processes' output on the console too. */
   echo?: boolean;
+  /** daprd's pprof endpoint (`enableProfiling`, on a free `profilePort`) for these apps: the benchmark's profile. */
+  profiling?: AppId[];
 }
 
 function tail(file: string, lines = 25): string {
@@ -295,7 +297,17 @@ async function stackRunFile(
     const count = o.replicas?.[id] ?? 1;
     for (let i = 0; i < count; i++) {
       const ports = o.ports === 'free' || i > 0 ? await appPorts(taken) : {};
-      apps.push({ ...app, ...ports, appDirPath, env, ...(o.configFile ? { configFilePath: o.configFile } : {}) });
+      const profiling = o.profiling?.includes(id)
+        ? { enableProfiling: true, profilePort: (await freePorts(1, taken))[0] }
+        : {};
+      apps.push({
+        ...app,
+        ...ports,
+        ...profiling,
+        appDirPath,
+        env,
+        ...(o.configFile ? { configFilePath: o.configFile } : {}),
+      });
       names.push(i === 0 ? id : `${id}-${i + 1}`);
     }
   }
