@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { badRequest, FieldProblem } from './http';
+import { badRequest, FieldProblem } from './http/problem';
 
 /** Zod issues as field problems a client can act on: `price: must be a finite number`. */
 export function fieldProblems(error: z.ZodError): FieldProblem[] {
@@ -23,6 +23,12 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, what = 
 
 const queryInt = () => z.coerce.number({ error: 'must be an integer' }).int('must be an integer');
 
+/** Which items a list answers: `limit` of them, after the first `offset`, in id order. */
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
 /** `?limit=&offset=` for list routes: limit defaults to, and may not exceed, the documented page maximum. */
 export function paginationFields(maxPage: number) {
   return {
@@ -31,18 +37,16 @@ export function paginationFields(maxPage: number) {
   };
 }
 
+/** A list route's query when it takes no filters: the page only, and nothing else. */
+export const pageQuery = (maxPage: number) => z.strictObject(paginationFields(maxPage));
+
 /**
  * Sets `Link: <?limit=…&offset=…>; rel="next"` when a page came back full. The target is a relative
  * reference made of a query only: a client resolves it against the URL it requested (RFC 3986 §5.2.2),
  * so the link stays under whatever prefix the request went through (a sidecar's
  * /v1.0/invoke/<app-id>/method/...), and the request's other parameters (filters) are kept.
  */
-export function linkNextPage(
-  req: Request,
-  res: Response,
-  page: { limit: number; offset: number },
-  returned: number,
-): void {
+export function linkNextPage(req: Request, res: Response, page: Page, returned: number): void {
   if (returned < page.limit) return;
   const params = new URLSearchParams(req.query as Record<string, string>);
   params.set('limit', String(page.limit));

@@ -1,11 +1,12 @@
 import { RequestHandler, Router } from 'express';
 import {
-  badRequest,
   IdParams,
-  linkNextPage,
+  itemRoute,
+  listRoute,
   methodNotAllowed,
   parseId,
   requireJsonBody,
+  requireSameId,
   validate,
 } from '@portable-dapr/common';
 import type { AuditLogs } from '../use-cases/audit-logs';
@@ -22,29 +23,20 @@ export interface AuditLogsDeps {
  */
 export function auditLogsRouter({ auditLogs, maxPageSize }: AuditLogsDeps): Router {
   const router = Router();
-  router.get('/', listAuditLogs(auditLogs, listQuery(maxPageSize)));
-  router.get('/:id', getAuditLog(auditLogs));
+  router.get(
+    '/',
+    listRoute(listQuery(maxPageSize), (query) => auditLogs.list(query)),
+  );
+  router.get(
+    '/:id',
+    itemRoute((id) => auditLogs.get(id)),
+  );
   router.post('/', createAuditLog(auditLogs));
   router.put('/:id', updateAuditLog(auditLogs));
   router.delete('/:id', deleteAuditLog(auditLogs));
   router.all('/', methodNotAllowed(['GET', 'POST']));
   router.all('/:id', methodNotAllowed(['GET', 'PUT', 'DELETE']));
   return router;
-}
-
-function listAuditLogs(auditLogs: AuditLogs, query: ReturnType<typeof listQuery>): RequestHandler {
-  return async (req, res) => {
-    const q = validate(query, req.query, 'query');
-    const entries = await auditLogs.list(q);
-    linkNextPage(req, res, q, entries.length);
-    res.json(entries);
-  };
-}
-
-function getAuditLog(auditLogs: AuditLogs): RequestHandler<IdParams> {
-  return async (req, res) => {
-    res.json(await auditLogs.get(parseId(req.params.id)));
-  };
 }
 
 function createAuditLog(auditLogs: AuditLogs): RequestHandler {
@@ -61,11 +53,7 @@ function updateAuditLog(auditLogs: AuditLogs): RequestHandler<IdParams> {
     auditLogs.assertMutable();
     const id = parseId(req.params.id);
     const input = validate(updateAuditLogInput, requireJsonBody(req));
-    if (input.id !== undefined && input.id !== id) {
-      throw badRequest(`the body's id (${input.id}) differs from the path's (${id})`, [
-        { field: 'id', message: 'must match the id in the path' },
-      ]);
-    }
+    requireSameId(id, input.id);
     await auditLogs.update(id, { logMessage: input.logMessage, timeStamp: input.timeStamp });
     res.status(204).end();
   };

@@ -1,11 +1,5 @@
-import { notFound } from '@portable-dapr/common';
+import { notFound, Page } from '@portable-dapr/common';
 import type { AuditModels, DeadLetterDto } from '../models';
-
-/** Which dead letters a list answers: `limit` of them, after the first `offset`, in id order. */
-export interface DeadLetterPage {
-  limit: number;
-  offset: number;
-}
 
 /**
  * The dead letters as the API shows them, read-only: poison events are kept and visible, never silently
@@ -14,7 +8,7 @@ export interface DeadLetterPage {
 export class DeadLetters {
   constructor(private readonly models: AuditModels) {}
 
-  async list({ limit, offset }: DeadLetterPage): Promise<DeadLetterDto[]> {
+  async list({ limit, offset }: Page): Promise<DeadLetterDto[]> {
     const rows = await this.models.DeadLetter.findAll({ order: [['id', 'ASC']], limit, offset });
     return rows.map((r) => r.toDto());
   }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { paginationFields } from '@portable-dapr/common';
 import { NAME_MAX, TYPE_MAX } from '../models/product';
 
 /** Largest accepted price: well inside a double's exact-integer range, and no catalog needs more. */
@@ -45,5 +44,3 @@ export const updateProductInput = z.strictObject({ ...productFields, id: idField
 
 export type CreateProductInput = z.infer<typeof createProductInput>;
 export type UpdateProductInput = z.infer<typeof updateProductInput>;
-
-export const pageQuery = (maxPage: number) => z.strictObject(paginationFields(maxPage));

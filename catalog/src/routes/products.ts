@@ -1,15 +1,17 @@
 import { RequestHandler, Router } from 'express';
 import {
-  badRequest,
   IdParams,
-  linkNextPage,
+  itemRoute,
+  listRoute,
   methodNotAllowed,
+  pageQuery,
   parseId,
   requireJsonBody,
+  requireSameId,
   validate,
 } from '@portable-dapr/common';
 import type { Products } from '../use-cases/products';
-import { createProductInput, pageQuery, updateProductInput } from './product-input';
+import { createProductInput, updateProductInput } from './product-input';
 
 export interface ProductsDeps {
   products: Products;
@@ -22,29 +24,20 @@ export interface ProductsDeps {
  */
 export function productsRouter({ products, maxPageSize }: ProductsDeps): Router {
   const router = Router();
-  router.get('/', listProducts(products, pageQuery(maxPageSize)));
-  router.get('/:id', getProduct(products));
+  router.get(
+    '/',
+    listRoute(pageQuery(maxPageSize), (page) => products.list(page)),
+  );
+  router.get(
+    '/:id',
+    itemRoute((id) => products.get(id)),
+  );
   router.post('/', createProduct(products));
   router.put('/:id', updateProduct(products));
   router.delete('/:id', deleteProduct(products));
   router.all('/', methodNotAllowed(['GET', 'POST']));
   router.all('/:id', methodNotAllowed(['GET', 'PUT', 'DELETE']));
   return router;
-}
-
-function listProducts(products: Products, query: ReturnType<typeof pageQuery>): RequestHandler {
-  return async (req, res) => {
-    const page = validate(query, req.query, 'query');
-    const found = await products.list(page);
-    linkNextPage(req, res, page, found.length);
-    res.json(found);
-  };
-}
-
-function getProduct(products: Products): RequestHandler<IdParams> {
-  return async (req, res) => {
-    res.json(await products.get(parseId(req.params.id)));
-  };
 }
 
 function createProduct(products: Products): RequestHandler {
@@ -59,11 +52,7 @@ function updateProduct(products: Products): RequestHandler<IdParams> {
   return async (req, res) => {
     const id = parseId(req.params.id);
     const { id: bodyId, name, type, price } = validate(updateProductInput, requireJsonBody(req));
-    if (bodyId !== undefined && bodyId !== id) {
-      throw badRequest(`the body's id (${bodyId}) differs from the path's (${id})`, [
-        { field: 'id', message: 'must match the id in the path' },
-      ]);
-    }
+    requireSameId(id, bodyId);
     await products.update(id, { name, type, price });
     res.status(204).end();
   };

@@ -1,5 +1,5 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { inTransaction, notFound } from '@portable-dapr/common';
+import { inTransaction, notFound, Page } from '@portable-dapr/common';
 import { productEvent, ProductEventType } from '../events/product-events';
 import type { CatalogModels, Product, ProductDto } from '../models';
 
@@ -7,12 +7,6 @@ export interface ProductFields {
   name: string;
   type: string;
   price: number;
-}
-
-/** Which products a list answers: `limit` of them, after the first `offset`, in id order. */
-export interface ProductPage {
-  limit: number;
-  offset: number;
 }
 
 /**
@@ -28,7 +22,7 @@ export class Products {
     private readonly onEventCommitted: () => void = () => undefined,
   ) {}
 
-  async list({ limit, offset }: ProductPage): Promise<ProductDto[]> {
+  async list({ limit, offset }: Page): Promise<ProductDto[]> {
     const products = await this.models.Product.findAll({ order: [['id', 'ASC']], limit, offset });
     return products.map((p) => p.toDto());
   }
@@ -44,9 +38,9 @@ export class Products {
     if (this.sequelize.getDialect() === 'postgres') return this.committed(this.insertWithEvent(fields));
     return this.committed(
       inTransaction(this.sequelize, async (transaction) => {
-        const created = await this.models.Product.create(fields, { transaction });
-        await this.record('product.created', created.toDto(), transaction);
-        return created.toDto();
+        const created = (await this.models.Product.create(fields, { transaction })).toDto();
+        await this.record('product.created', created, transaction);
+        return created;
       }),
     );
   }
@@ -57,8 +51,9 @@ export class Products {
       inTransaction(this.sequelize, async (transaction) => {
         const product = await this.lock(id, transaction);
         await product.update(fields, { transaction });
-        await this.record('product.updated', product.toDto(), transaction);
-        return product.toDto();
+        const updated = product.toDto();
+        await this.record('product.updated', updated, transaction);
+        return updated;
       }),
     );
   }
@@ -69,8 +64,9 @@ export class Products {
       inTransaction(this.sequelize, async (transaction) => {
         const product = await this.lock(id, transaction);
         await product.destroy({ transaction });
-        await this.record('product.deleted', product.toDto(), transaction);
-        return product.toDto();
+        const deleted = product.toDto();
+        await this.record('product.deleted', deleted, transaction);
+        return deleted;
       }),
     );
   }

@@ -6,4 +6,5 @@ export * from './errors';
 export * from './logging';
 export * from './params';
 export * from './problem';
+export * from './read-routes';
 export * from './version';

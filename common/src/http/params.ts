@@ -10,3 +10,12 @@ export function parseId(raw: string | undefined, name = 'id'): number {
 
 /** The params of a route on one item (`/:id`), for a handler written apart from its route. */
 export type IdParams = { id: string };
+
+/** An update's body may repeat the item's id, but only as the path gives it; anything else is a 400. */
+export function requireSameId(pathId: number, bodyId: number | undefined): void {
+  if (bodyId !== undefined && bodyId !== pathId) {
+    throw badRequest(`the body's id (${bodyId}) differs from the path's (${pathId})`, [
+      { field: 'id', message: 'must match the id in the path' },
+    ]);
+  }
+}
