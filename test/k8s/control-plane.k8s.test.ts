@@ -9,18 +9,11 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ControlPlane, daprCrdDir } from '../../tools/kube/control-plane';
 import { KUBERNETES_VERSION } from '../../tools/kube/versions';
+import { isAlive } from '../../tools/stack/process';
 import { waitUntil } from '../support/wait';
 
 const repoRoot = resolve(__dirname, '../..');
-const alive = (pid: number | undefined) => {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = (pid: number | undefined) => pid !== undefined && isAlive(pid);
 
 describe('ControlPlane.start()', () => {
   let cp: ControlPlane;

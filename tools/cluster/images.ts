@@ -43,7 +43,7 @@ export const daprImage = (program: string) => `ghcr.io/dapr/${program}:${DAPR_RU
 export const nodeImage = (version = nodeVersion()) => `docker.io/library/node:${version}-bookworm-slim`;
 
 /** The services' recipe, one for both: the Dockerfile at the repository root. */
-export const appDockerfile = (root = PROJECT_ROOT) => join(root, 'Dockerfile');
+const appDockerfile = (root = PROJECT_ROOT) => join(root, 'Dockerfile');
 
 /** The Node.js of the service images: the `ARG NODE_VERSION=` of the Dockerfile (CI reads it too). */
 export function nodeVersion(root = PROJECT_ROOT): string {
@@ -594,7 +594,7 @@ async function buildApp(ctx: Ctx, service: AppService): Promise<void> {
 const appBuildArgs = (service: AppService) => ({ SERVICE: service });
 
 /** The Dockerfile's text with the build arguments' values in place of `$NAME` and `${NAME}`. */
-export function withBuildArgs(dockerfile: string, buildArgs: Record<string, string>): string {
+function withBuildArgs(dockerfile: string, buildArgs: Record<string, string>): string {
   return dockerfile.replace(/\$(?:\{(\w+)\}|(\w+))/g, (ref, braced?: string, bare?: string) => {
     const name = braced ?? bare ?? '';
     return Object.hasOwn(buildArgs, name) ? (buildArgs[name] ?? '') : ref;

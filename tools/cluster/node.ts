@@ -15,13 +15,13 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { elapsed, say } from '../dapr/progress';
 import { PROJECT_ROOT } from '../dapr/versions';
-import { apiserverCredentialArgs, collect, KubeClient, KubectlResult, RunOptions, tailOf } from '../kube/control-plane';
+import { apiserverCredentialArgs, collect, KubeClient, KubectlResult, RunOptions } from '../kube/control-plane';
 import { makePki, Pki, pkiFiles } from '../kube/pki';
 import { kubeHome } from '../kube/versions';
 import { CONTAINERD_SOCKET, kubeconfigFor, NodeConfigFiles, nodeConfigFiles, writeNodeConfig } from './config';
 import { clusterRun, NODE } from './layout';
 import type { SupervisorState } from './supervisor';
-import { isAlive } from '../stack/process';
+import { isAlive, tailOf } from '../stack/process';
 
 const run = clusterRun();
 const log = (message: string) => say(message, 'cluster');

@@ -13,13 +13,14 @@
  * started it, even when that one is killed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { capture } from '../dapr/progress';
 import { GO_BUILD_MODULE, DAPR_RUNTIME_VERSION } from '../dapr/versions';
-import { freePorts, ManagedProcess } from '../stack';
+import { freePorts } from '../stack/ports';
+import { ManagedProcess, tailOf } from '../stack/process';
 import { makePki, Pki } from './pki';
 import { kubeHome } from './versions';
 
@@ -97,15 +98,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function diesWithParent(command: string, args: string[]): { command: string; args: string[] } {
   if (process.platform !== 'linux') return { command, args };
   return { command: 'setpriv', args: ['--pdeathsig', 'KILL', '--', command, ...args] };
-}
-
-/** The last lines of a log file, for an error message. */
-export function tailOf(file: string, lines = 25): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 function requireBinaries(): void {

@@ -1,14 +1,23 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, createWriteStream, mkdirSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Whether a process with that pid exists (signal 0 checks without sending anything). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return pid > 0;
+    return pid !== 0; // 0 would mean our own process group; a negative pid is a group
   } catch {
     return false;
+  }
+}
+
+/** The last lines of a log file, for an error message. */
+export function tailOf(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
   }
 }
 

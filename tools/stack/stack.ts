@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -6,7 +6,7 @@ import { DAPR_RUNTIME_VERSION, PROJECT_ROOT } from '../dapr/versions';
 import { appInvocation, CLI_SENTRY_ADDRESS, CliContext, daprdInvocation, Invocation } from './cli-model';
 import { localSecrets, secretsFileOf, writeSecretsFile } from './local-state';
 import { freePorts } from './ports';
-import { ManagedProcess } from './process';
+import { ManagedProcess, tailOf } from './process';
 import { editResourceFolders, ResourceEdits } from './resources';
 import { readRunFile, ResolvedApp, resolveRunFile, RunFile, RunFileApp } from './run-file';
 import { Broker, SqlEngine, withVariants } from './variants';
@@ -54,10 +54,6 @@ export interface StackOptions {
   profiling?: AppId[];
 }
 
-function tail(file: string, lines = 25): string {
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n') : '(no output)';
-}
-
 async function waitFor(
   what: string,
   probe: () => Promise<boolean>,
@@ -67,12 +63,13 @@ async function waitFor(
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const dead = watch.find((p) => !p.running);
-    if (dead) throw new Error(`${dead.options.name} exited while waiting for ${what}:\n${tail(dead.options.logFile)}`);
+    if (dead)
+      throw new Error(`${dead.options.name} exited while waiting for ${what}:\n${tailOf(dead.options.logFile)}`);
     if (await probe().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}:\n${watch.map((p) => `--- ${p.options.name}\n${tail(p.options.logFile)}`).join('\n')}`,
+    `timed out after ${timeoutMs} ms waiting for ${what}:\n${watch.map((p) => `--- ${p.options.name}\n${tailOf(p.options.logFile)}`).join('\n')}`,
   );
 }
 

@@ -1,16 +1,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
-import {
-  Broker,
-  BROKERS,
-  localSecrets,
-  readRunFile,
-  resolveRunFile,
-  SQL_ENGINES,
-  SqlEngine,
-  withVariants,
-} from '../stack';
+// The launcher's modules one by one: its index would load the servers' client libraries (tools/stack/infra).
+import { localSecrets } from '../stack/local-state';
+import { readRunFile, resolveRunFile } from '../stack/run-file';
+import { Broker, BROKERS, SQL_ENGINES, SqlEngine, withVariants } from '../stack/variants';
 import { daprFacts } from './dapr-facts';
 import {
   findRepoRoot,
