@@ -100,6 +100,11 @@ export class Context {
     return str(asObject(r.spec).type) ?? '';
   }
 
+  /** Whether `name` is a secret store a component may use: a declared one, or Kubernetes' own there. */
+  isSecretStore(name: string): boolean {
+    return this.secretStores.has(name) || (this.k8s && name === 'kubernetes');
+  }
+
   /** Secret store components by name, with their type. */
   get secretStores(): Map<string, string> {
     return new Map(

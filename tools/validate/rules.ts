@@ -424,7 +424,7 @@ function declaredType(ctx: Context, c: Resource, type: string): ComponentSpec | 
 /** auth.secretStore, when given, names a secret store component (or Kubernetes', there). */
 function checkSecretStoreName(ctx: Context, c: Resource): void {
   const store = str(asObject(c.auth).secretStore);
-  if (store !== undefined && !ctx.secretStores.has(store) && !(ctx.k8s && store === 'kubernetes')) {
+  if (store !== undefined && !ctx.isSecretStore(store)) {
     ctx.report('secret-store', c, `auth.secretStore "${store}" names no secret store component`, '/auth/secretStore');
   }
 }
@@ -589,7 +589,7 @@ function checkOperation(ctx: Context, conf: Resource, op: Json, path: string): v
 function checkSecretScopes(ctx: Context, conf: Resource, secrets: Json): void {
   asArray(secrets.scopes).forEach((s, i) => {
     const storeName = str(asObject(s).storeName) ?? '';
-    if (!ctx.secretStores.has(storeName) && !(ctx.k8s && storeName === 'kubernetes')) {
+    if (!ctx.isSecretStore(storeName)) {
       ctx.report(
         'secret-store',
         conf,
