@@ -19,7 +19,7 @@ export interface ProcStat {
   ticks: number;
 }
 
-export function readStat(pid: number): ProcStat | undefined {
+function readStat(pid: number): ProcStat | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses; the fields after its last ')' are plain.
@@ -40,7 +40,7 @@ function commandLine(pid: number): string {
 
 /** The group a process counts in, undefined for none, or 'later' when it cannot tell yet. */
 export type Classifier = (p: ProcStat) => string | undefined;
-export const LATER = 'later';
+const LATER = 'later';
 
 /** Every process of a process group. */
 export const processGroup =

@@ -12,7 +12,7 @@ export async function pacedPosts(
   body: string,
   rate: number,
   seconds: number,
-): Promise<{ achieved: number; errors: number }> {
+): Promise<{ sent: number; achieved: number; errors: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const target = new URL(url);
   const total = Math.max(1, Math.round(rate * seconds));
@@ -46,7 +46,7 @@ export async function pacedPosts(
   }
   await Promise.all(inFlight);
   agent.destroy();
-  return { achieved: total / ((performance.now() - started) / 1000), errors };
+  return { sent: total, achieved: total / ((performance.now() - started) / 1000), errors };
 }
 
 export interface Percentiles {

@@ -11,7 +11,6 @@ import { insertAuditLogs } from '../audit/src/sinks/sql';
 import { createTestDatabases, runId } from '../test/support/databases';
 import { productCloudEvent } from '../test/support/scenario';
 import { pgQuery } from '../test/support/sql';
-import { waitUntil } from '../test/support/wait';
 import type { Stack } from '../tools/stack';
 import { Classifier, withCpu } from './cpu';
 import { daprdReadings, meanBetween, pacedPosts, Stages, stages } from './latency';
@@ -23,10 +22,10 @@ export const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 export const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
 export const DRAIN_EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 20_000);
-export const PROPAGATION_SECONDS = Number(process.env.BENCH_PROPAGATION_SECONDS ?? 8);
-export const IDLE_RATE = 10;
+const PROPAGATION_SECONDS = Number(process.env.BENCH_PROPAGATION_SECONDS ?? 8);
+const IDLE_RATE = 10;
 /** The CPU step's pace, as a share of our highest write rate through the sidecar. */
-export const CPU_LOAD = 0.5;
+const CPU_LOAD = 0.5;
 export const BODY = JSON.stringify({ name: 'Bench pen', type: 'Office', price: 2.5 });
 
 export const log = (m: string) => process.stdout.write(`[bench] ${m}\n`);
@@ -120,12 +119,9 @@ async function propagation(subject: Subject, rate: number): Promise<Propagation>
     const metricsUrl = subject.metricsUrl;
     const before = metricsUrl ? await daprdReadings(metricsUrl) : undefined;
     const lastId = await watch.lastId();
-    // As many as pacedPosts sends.
-    const sent = Math.max(1, Math.round(rate * PROPAGATION_SECONDS));
     const { result, cpuMs } = await withCpu(subject.processes(new Set([watch.backendPid])), async () => {
-      const load = await pacedPosts(subject.writeUrl, BODY, rate, PROPAGATION_SECONDS);
-      const audited = async () => ((await watch.countAfter(lastId)) >= sent - load.errors ? true : undefined);
-      await waitUntil(`${subject.name}: the audit to catch up`, audited, 120_000, 50);
+      const { sent, ...load } = await pacedPosts(subject.writeUrl, BODY, rate, PROPAGATION_SECONDS);
+      await watch.waitForRows(lastId, sent - load.errors, `${subject.name}: the audit to catch up`, 120_000, 50);
       return load;
     });
     const daprd = metricsUrl && before ? meanBetween(before, await daprdReadings(metricsUrl)) : {};
@@ -153,19 +149,9 @@ async function drainSpan(
   count: number,
   started: Date,
 ): Promise<DrainRun> {
-  await waitUntil(
-    'the first backlog row',
-    async () => ((await watch.countAfter(lastId)) > 0 ? true : undefined),
-    600_000,
-    10,
-  );
+  await watch.waitForRows(lastId, 1, 'the first backlog row', 600_000, 10);
   const { cpuMs } = await withCpu(subject.processes(new Set([watch.backendPid])), () =>
-    waitUntil(
-      'the backlog to drain',
-      async () => ((await watch.countAfter(lastId)) >= count ? true : undefined),
-      600_000,
-      50,
-    ),
+    watch.waitForRows(lastId, count, 'the backlog to drain', 600_000, 50),
   );
   const [span] = await pgQuery<{ first: Date; last: Date }>(
     subject.dbs.audit,
@@ -197,31 +183,22 @@ export async function queueBacklog(stack: Stack, count: number, firstId: number)
   }
 }
 
-/** Queues `count` events while audit is stopped, starts it, and measures how fast the backlog drains. */
-async function drain(stack: Stack, ours: Subject, count: number, firstId: number): Promise<DrainRun> {
-  const audit = stack.node('audit');
-  await audit.stop();
-  await queueBacklog(stack, count, firstId);
-  const watch = await AuditWatch.open(ours.dbs.audit);
-  try {
-    const lastId = await watch.lastId();
-    const started = new Date();
-    await audit.start();
-    return await drainSpan(ours, watch, lastId, count, started);
-  } finally {
-    await watch.close();
-  }
+/** What a drain stops, fills and starts again: a pipeline's consumer and its queue. */
+interface Consumer {
+  stop(): Promise<void>;
+  queue(count: number, firstId: number): Promise<void>;
+  start(): Promise<void> | void;
 }
 
-/** The same for the raw pipeline: its stream filled while its consumer is stopped. */
-async function rawDrain(raw: RawPipeline, subject: Subject, count: number, firstId: number): Promise<DrainRun> {
-  await raw.consumer.stop();
-  await raw.queue(count, firstId);
-  const watch = await AuditWatch.open(raw.dbs.audit);
+/** Queues `count` events while the consumer is stopped, starts it, and measures how fast the backlog drains. */
+async function drain(subject: Subject, consumer: Consumer, count: number, firstId: number): Promise<DrainRun> {
+  await consumer.stop();
+  await consumer.queue(count, firstId);
+  const watch = await AuditWatch.open(subject.dbs.audit);
   try {
     const lastId = await watch.lastId();
     const started = new Date();
-    raw.consumer.start();
+    await consumer.start();
     return await drainSpan(subject, watch, lastId, count, started);
   } finally {
     await watch.close();
@@ -414,9 +391,20 @@ async function measureCpu(s: Subjects, rate: number): Promise<Measured['cpu']> {
 async function measureDrain(s: Subjects): Promise<DrainFigures> {
   log(`drain: ${DRAIN_EVENTS} events queued while the consumer is stopped, ours and raw`);
   const figures: DrainFigures = { ours: [], raw: [], rawSingle: [], rawBatch: [], redis: [] };
-  for (let r = 0; r < REPEATS; r++) figures.ours.push(await drain(s.stack, s.ours, DRAIN_EVENTS, 1_000_000 * (r + 1)));
-  for (let r = 0; r < REPEATS; r++)
-    figures.raw.push(await rawDrain(s.raw, s.rawSubject, DRAIN_EVENTS, 1_000_000 * (r + 1)));
+  // Ours: audit and its sidecar stopped, the backlog published through the catalog's sidecar.
+  const audit = s.stack.node('audit');
+  const ours: Consumer = {
+    stop: () => audit.stop(),
+    queue: (count, firstId) => queueBacklog(s.stack, count, firstId),
+    start: () => audit.start(),
+  };
+  const raw: Consumer = {
+    stop: () => s.raw.consumer.stop(),
+    queue: (count, firstId) => s.raw.queue(count, firstId),
+    start: () => s.raw.consumer.start(),
+  };
+  for (let r = 0; r < REPEATS; r++) figures.ours.push(await drain(s.ours, ours, DRAIN_EVENTS, 1_000_000 * (r + 1)));
+  for (let r = 0; r < REPEATS; r++) figures.raw.push(await drain(s.rawSubject, raw, DRAIN_EVENTS, 1_000_000 * (r + 1)));
   log('INSERT rate straight into PostgreSQL, and Redis stream rates');
   for (let r = 0; r < REPEATS; r++) {
     figures.rawSingle.push(await rawInsertRate(DRAIN_EVENTS, 1));

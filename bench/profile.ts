@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { createTestDatabases, runId } from '../test/support/databases';
 import { must } from '../test/support/must';
 import { pgQuery } from '../test/support/sql';
-import { waitUntil } from '../test/support/wait';
 import { PROJECT_ROOT } from '../tools/dapr/versions';
 import { AppId, Stack, startStack } from '../tools/stack';
 import { formatTable } from '../tools/table';
@@ -71,7 +70,7 @@ async function pacedWindow(stack: Stack, ours: Subject): Promise<Window> {
       ),
     );
     const load = await pacedPosts(ours.writeUrl, BODY, RATE, SECONDS);
-    await waitForRows(watch, lastId, Math.round(RATE * SECONDS) - load.errors);
+    await watch.waitForRows(lastId, load.sent - load.errors, 'the audit rows', 300_000, 50);
     await goProfiles;
     const [toUs, procMs] = [nowUs(), sampler.stop()];
     const title = `paced: ${RATE} products/s created and audited`;
@@ -92,14 +91,14 @@ async function drainWindow(stack: Stack, ours: Subject): Promise<Window> {
   try {
     const lastId = await watch.lastId();
     await audit.start();
-    await waitUntil('the first backlog row', async () => ((await watch.countAfter(lastId)) > 0 ? true : undefined));
+    await watch.waitForRows(lastId, 1, 'the first backlog row', 20_000, 100);
     const sampler = new CpuSampler(ours.processes(new Set([watch.backendPid]))).start();
     const fromUs = nowUs();
     // Longer than the drain: the sidecar idles once the backlog is gone.
     const seconds = Math.ceil(DRAIN_EVENTS / 2000) + TAIL_SECONDS;
     log(`profiling audit's drain (${seconds} s)`);
     const goProfile = takeGoProfile(audit.spec.profilePort, seconds, daprdProfile('drain', 'audit'));
-    await waitForRows(watch, lastId, DRAIN_EVENTS);
+    await watch.waitForRows(lastId, DRAIN_EVENTS, 'the audit rows', 300_000, 50);
     const toUs = nowUs();
     await goProfile;
     const procMs = sampler.stop();
@@ -109,9 +108,6 @@ async function drainWindow(stack: Stack, ours: Subject): Promise<Window> {
     await watch.close();
   }
 }
-
-const waitForRows = (watch: AuditWatch, lastId: number, count: number) =>
-  waitUntil('the audit rows', async () => ((await watch.countAfter(lastId)) >= count ? true : undefined), 300_000, 50);
 
 /** The window's products, and how they went out and in: per relay round (claim time) and per delivery (insert time). */
 async function outcome(dbs: { catalog: string; audit: string }, afterId: number) {

@@ -20,9 +20,9 @@ export interface RatioFigure {
   daprdShare: number;
 }
 
-export const cpuTotal = (cpuMs: Record<string, number>) => Object.values(cpuMs).reduce((a, b) => a + b, 0);
+const cpuTotal = (cpuMs: Record<string, number>) => Object.values(cpuMs).reduce((a, b) => a + b, 0);
 
-export function daprdShare(cpuMs: Record<string, number>): number {
+function daprdShare(cpuMs: Record<string, number>): number {
   const all = cpuTotal(cpuMs);
   return all > 0 ? DAPRD_GROUPS.reduce((sum, g) => sum + (cpuMs[g] ?? 0), 0) / all : NaN;
 }
@@ -37,10 +37,10 @@ const figure = (label: string, unit: string, ours: number, raw: number, share: n
 });
 
 /** CPU milliseconds per audited product, all processes. */
-const perProduct = (run: Propagation) => cpuTotal(run.cpuMs) / run.products;
+export const perProduct = (run: Propagation) => cpuTotal(run.cpuMs) / run.products;
 
 /** The processes that run each pipeline's own code: our two apps, the raw pipeline's two processes. */
-export const APP_GROUPS = ['catalog app', 'audit app', 'raw writer + relay', 'raw consumer'];
+const APP_GROUPS = ['catalog app', 'audit app', 'raw writer + relay', 'raw consumer'];
 
 /** CPU milliseconds per audited product of the apps alone (no daprd, no servers). */
 const appsPerProduct = (run: Propagation) => APP_GROUPS.reduce((sum, g) => sum + (run.cpuMs[g] ?? 0), 0) / run.products;
@@ -57,23 +57,16 @@ function peakShare(http: HttpComparison[], way: 'sidecar' | 'direct'): number {
 
 function latencyFigures(m: Measured): Record<string, RatioFigure> {
   const level = (side: 'ours' | 'raw', name: string) => m.propagation[side].find((l) => l.name === name)?.runs ?? [];
-  const at = (name: string, p: 'p50' | 'p99', label: string) => {
+  /** The propagation percentile `p` of both sides' runs, and daprd's share in ours. */
+  const propagation = (label: string, p: 'p50' | 'p99', ours: Propagation[], raw: Propagation[]) => {
     const pick = (runs: Propagation[]) => median(runs.map((r) => r.stages.total[p]));
-    const share = median(level('ours', name).map((r) => daprdShare(r.cpuMs)));
-    return figure(label, 'ms', pick(level('ours', name)), pick(level('raw', name)), share);
+    return figure(label, 'ms', pick(ours), pick(raw), median(ours.map((r) => daprdShare(r.cpuMs))));
   };
+  const at = (name: string, p: 'p50' | 'p99', label: string) =>
+    propagation(label, p, level('ours', name), level('raw', name));
   // Both pipelines at the same pace, 50% of our write rate: the CPU step's runs.
-  const sameRate = (p: 'p50' | 'p99') => {
-    const pick = (runs: Propagation[]) => median(runs.map((r) => r.stages.total[p]));
-    const share = median(m.cpu.ours.map((r) => daprdShare(r.cpuMs)));
-    return figure(
-      `propagation ${p}, both at ${m.cpu.rate}/s (50% of ours)`,
-      'ms',
-      pick(m.cpu.ours),
-      pick(m.cpu.raw),
-      share,
-    );
-  };
+  const sameRate = (p: 'p50' | 'p99') =>
+    propagation(`propagation ${p}, both at ${m.cpu.rate}/s (50% of ours)`, p, m.cpu.ours, m.cpu.raw);
   return {
     idleP50: at('idle', 'p50', 'propagation p50, idle (10/s)'),
     idleP99: at('idle', 'p99', 'propagation p99, idle (10/s)'),

@@ -34,7 +34,7 @@ import {
   REPEATS,
   SECONDS,
 } from './measure';
-import { cpuByProcess, cpuTable, ratioFigures, RatioFigure, ratiosJson, ratioTable } from './ratios';
+import { cpuByProcess, cpuTable, perProduct, ratioFigures, RatioFigure, ratiosJson, ratioTable } from './ratios';
 import { RawPipeline } from './raw/pipeline';
 import { median, Series, spread } from './stats';
 import { findServers, oursSubject, rawSubject } from './subjects';
@@ -143,14 +143,12 @@ function seriesOf({ http, propagation, cpu, drain }: Measured): Series[] {
       { name: `${side}propagation p50 @${name}`, unit: 'ms', values: runs.map((x) => x.stages.total.p50) },
       { name: `${side}propagation p99 @${name}`, unit: 'ms', values: runs.map((x) => x.stages.total.p99) },
     ]);
-  const perProduct = (runs: Propagation[]) =>
-    runs.map((r) => Object.values(r.cpuMs).reduce((a, b) => a + b, 0) / r.products);
   return [
     ...http.flatMap((h) => httpSeries(`${h.method} c=${h.concurrency}`, h.runs)),
     ...levels('', propagation.ours),
     ...levels('raw ', propagation.raw),
-    { name: 'CPU per product', unit: 'CPU ms', values: perProduct(cpu.ours) },
-    { name: 'raw CPU per product', unit: 'CPU ms', values: perProduct(cpu.raw) },
+    { name: 'CPU per product', unit: 'CPU ms', values: cpu.ours.map(perProduct) },
+    { name: 'raw CPU per product', unit: 'CPU ms', values: cpu.raw.map(perProduct) },
     { name: 'audit drain', unit: 'events/s', values: drain.ours.map((d) => d.rate) },
     { name: 'raw pipeline drain', unit: 'events/s', values: drain.raw.map((d) => d.rate) },
     { name: 'INSERT alone, 1 row/statement', unit: 'rows/s', values: drain.rawSingle },
@@ -217,9 +215,13 @@ function renderReport(measured: Measured, ratios: Record<string, RatioFigure>): 
 }
 
 /** bench/results/latest.{json,md,svg}: the ratios first, then every run's figures, the tables, the chart. */
-async function writeResults(at: string, measured: Measured, report: string): Promise<void> {
+async function writeResults(
+  at: string,
+  measured: Measured,
+  figures: Record<string, RatioFigure>,
+  report: string,
+): Promise<void> {
   const series = seriesOf(measured);
-  const figures = ratioFigures(measured);
   const json = {
     at,
     cpus: cpus().length,
@@ -263,8 +265,9 @@ async function main(): Promise<void> {
     const servers = await findServers();
     const ours = oursSubject(stack, dbs.names, servers);
     const measured = await measure({ stack, raw, ours, rawSubject: rawSubject(raw, servers) });
-    const report = renderReport(measured, ratioFigures(measured));
-    await writeResults(at, measured, report);
+    const figures = ratioFigures(measured);
+    const report = renderReport(measured, figures);
+    await writeResults(at, measured, figures, report);
     process.stdout.write(`\n${report}\n\n`);
     log(`results in bench/results/latest.{md,json,svg}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {

@@ -120,6 +120,16 @@ export class AuditWatch {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /** Waits until `count` audit rows follow the row `afterId` (`what` names the wait in a timeout). */
+  async waitForRows(afterId: number, count: number, what: string, timeoutMs: number, everyMs: number): Promise<void> {
+    await waitUntil(
+      what,
+      async () => ((await this.countAfter(afterId)) >= count ? true : undefined),
+      timeoutMs,
+      everyMs,
+    );
+  }
+
   close(): Promise<void> {
     return this.client.end();
   }

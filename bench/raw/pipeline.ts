@@ -1,16 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { createSequelize, migrate, Migration } from '@portable-dapr/common';
+import { migrate, Migration } from '@portable-dapr/common';
 import { migrations as auditMigrations } from '../../audit/src/migrations';
 import { migrations as catalogMigrations } from '../../catalog/src/migrations';
-import { createTestDatabases, runId } from '../../test/support/databases';
+import { connectTestDatabase, createTestDatabases, runId } from '../../test/support/databases';
 import { waitUntil } from '../../test/support/wait';
 import { PROJECT_ROOT } from '../../tools/dapr/versions';
 import { freePort, ManagedProcess } from '../../tools/stack';
+import { tailOf } from '../../tools/stack/process';
+import { productCreatedEvent } from './product-event';
 
 /** The servers the raw pipeline shares with the stack: the same PostgreSQL and Redis. */
 export const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' };
@@ -19,13 +20,9 @@ const GROUP = 'audit';
 
 /** A database migrated with a service's own migrations: the raw pipeline works on the same tables. */
 export async function migrateDatabase(database: string, migrations: Migration[]): Promise<void> {
-  const silent = pino({ level: 'silent' });
   // Two connections: the migration lock holds one while the migrations run on the other.
-  const sequelize = createSequelize(
-    { dialect: 'postgres', host: PG.host, port: PG.port, user: PG.user, database, poolMax: 2, ssl: false },
-    silent,
-  );
-  await migrate(sequelize, migrations, silent).finally(() => sequelize.close());
+  const sequelize = connectTestDatabase('postgres', database, 2);
+  await migrate(sequelize, migrations, pino({ level: 'silent' })).finally(() => sequelize.close());
 }
 
 /**
@@ -83,7 +80,8 @@ export class RawPipeline {
     pipeline.consumer.start();
     pipeline.writer.start();
     const answers = async () => {
-      if (!pipeline.writer.running) throw new Error(`the raw writer exited: ${tail(join(logDir, 'raw-writer.log'))}`);
+      if (!pipeline.writer.running)
+        throw new Error(`the raw writer exited: ${tailOf(join(logDir, 'raw-writer.log'), 20)}`);
       return (await fetch(`${pipeline.url}/healthz`).catch(() => undefined))?.ok ? true : undefined;
     };
     await waitUntil('the raw writer to answer', answers, 60_000, 100).catch(async (err: unknown) => {
@@ -106,7 +104,14 @@ export class RawPipeline {
     for (let i = 0; i < count; i += 1000) {
       const pipeline = this.redis.pipeline();
       for (let k = i; k < Math.min(count, i + 1000); k++)
-        pipeline.xadd(this.stream, '*', 'source', 'catalog', 'data', backlogEvent(firstId + k));
+        pipeline.xadd(
+          this.stream,
+          '*',
+          'source',
+          'catalog',
+          'data',
+          JSON.stringify(productCreatedEvent(backlogProduct(firstId + k), new Date())),
+        );
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([err]) => err !== null);
       if (failed) throw new Error(`XADD: ${String(failed[0])}`);
@@ -122,17 +127,4 @@ export class RawPipeline {
   }
 }
 
-const tail = (file: string) =>
-  existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-20).join('\n') : '';
-
-/** The event data the writer records for a new product (bench/raw/writer.ts), as JSON text. */
-function backlogEvent(productId: number): string {
-  const product = { id: productId, name: `Backlog ${productId}`, type: 'Office', price: 2.5 };
-  return JSON.stringify({
-    eventId: randomUUID(),
-    eventType: 'product.created',
-    occurredAt: new Date().toISOString(),
-    product,
-    message: `Product Added. Name - ${product.name}, Type - ${product.type}, Price - ${product.price}`,
-  });
-}
+const backlogProduct = (id: number) => ({ id, name: `Backlog ${id}`, type: 'Office', price: 2.5 });

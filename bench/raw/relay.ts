@@ -69,8 +69,10 @@ export class RawRelay {
     const rest = rows.slice(published.length);
     if (published.length > 0)
       await this.db.query({ name: 'mark', text: MARK_SQL, values: [at, published.map((r) => r.seq)] });
-    if (rest.length > 0) await this.db.query(RELEASE_SQL, [rest.map((r) => r.seq)]);
-    if (rest.length > 0) throw new Error(`XADD failed: ${String(results[firstFailed]?.[0])}`);
+    if (rest.length > 0) {
+      await this.db.query(RELEASE_SQL, [rest.map((r) => r.seq)]);
+      throw new Error(`XADD failed: ${String(results[firstFailed]?.[0])}`);
+    }
     return rows.length;
   }
 

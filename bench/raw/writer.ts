@@ -3,11 +3,11 @@
  * with the relay in the same process as the catalog's. Connection settings come from the standard
  * PGHOST/PGPORT/PGUSER variables; CATALOG_DB, PORT, REDIS_URL and STREAM from the benchmark.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { Client, Pool } from 'pg';
 import { checkProductBody, ProductBody } from './product-body';
+import { productCreatedEvent } from './product-event';
 import { RawRelay } from './relay';
 
 /** The catalog's defaults: BODY_LIMIT 100kb, DB_POOL_MAX 10. */
@@ -39,13 +39,7 @@ async function createProduct(pool: Pool, body: ProductBody): Promise<Product> {
     if (id === undefined) throw new Error('the insert returned no id');
     const product = { id, ...body };
     const now = new Date();
-    const event = {
-      eventId: randomUUID(),
-      eventType: 'product.created',
-      occurredAt: now.toISOString(),
-      product,
-      message: `Product Added. Name - ${body.name}, Type - ${body.type}, Price - ${body.price}`,
-    };
+    const event = productCreatedEvent(product, now);
     await client.query({
       name: 'event',
       text: INSERT_EVENT,
